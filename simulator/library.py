@@ -1,0 +1,220 @@
+"""Load and validate the persona and rubric files, and write their JSON Schemas."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simulator.errors import DataFileError
+from simulator.models import Persona, Rubric
+from simulator.paths import MANUAL_PATH, PERSONAS_DIR, RUBRICS_DIR
+
+M = TypeVar("M", bound=BaseModel)
+
+SCHEMA_FILE = "schema.json"
+SCHEMA_MODELINE = "# yaml-language-server: $schema=./schema.json"
+DEFAULT_RUBRIC_ID = "default"
+
+_JA_PROBLEMS = {
+    "missing": "必須の項目がありません",
+    "extra_forbidden": "定義されていない項目です",
+    "string_type": "文字列で書いてください",
+    "int_type": "整数で書いてください",
+    "int_parsing": "整数で書いてください",
+    "float_type": "数値で書いてください",
+    "float_parsing": "数値で書いてください",
+    "bool_type": "true か false で書いてください",
+    "bool_parsing": "true か false で書いてください",
+    "list_type": "リスト（- で始まる行）で書いてください",
+    "dict_type": "項目の集まり（キー: 値）で書いてください",
+    "model_type": "項目の集まり（キー: 値）で書いてください",
+    "too_short": "要素が足りません",
+    "too_long": "要素が多すぎます",
+    "string_too_short": "空にはできません",
+    "enum": "使える値ではありません",
+    "literal_error": "使える値ではありません",
+    "string_pattern_mismatch": "使えない文字が含まれています（英小文字・数字・_ のみ）",
+    "greater_than_equal": "値が小さすぎます",
+    "less_than_equal": "値が大きすぎます",
+    "value_error": "値が正しくありません",
+}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(ファイル全体)"
+
+
+def _from_validation_error(path: Path, err: ValidationError) -> DataFileError:
+    errors = err.errors()
+    first = errors[0]
+    loc = tuple(p for p in first["loc"] if p not in ("function-after",))
+    ja = _JA_PROBLEMS.get(first["type"], "値が正しくありません")
+    en = first["msg"]
+    if first["type"] == "value_error":
+        ja = f"{ja}（{first['msg'].removeprefix('Value error, ')}）"
+    elif "input" in first and first["type"] not in ("missing",):
+        shown = repr(first["input"])
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        ja = f"{ja}（入力: {shown}）"
+    if len(errors) > 1:
+        ja += f"（ほか {len(errors) - 1} 件）"
+        en += f" (+{len(errors) - 1} more)"
+    return DataFileError(path, _field_path(loc), ja, en)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(path, "", "ファイルが見つかりません", "file not found") from None
+    except UnicodeDecodeError:
+        raise DataFileError(path, "", "UTF-8 で保存してください", "not UTF-8 text") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{mark.line + 1}行目" if mark else ""
+        line_en = f"line {mark.line + 1}" if mark else ""
+        raise DataFileError(
+            path, where, f"YAML として読めません（{getattr(e, 'problem', e)}）", f"invalid YAML {line_en}"
+        ) from None
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise DataFileError(
+            path, "", "項目の集まり（キー: 値）である必要があります", "top level must be a mapping"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise _from_validation_error(path, e) from None
+
+
+@lru_cache(maxsize=1)
+def manual_text() -> str:
+    return MANUAL_PATH.read_text(encoding="utf-8")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s　「」]+", "", unicodedata.normalize("NFKC", text))
+
+
+def quote_in_manual(quote: str) -> bool:
+    """True when the quote occurs in the manual, ignoring line breaks and width."""
+    return _squash(quote) in _squash(manual_text())
+
+
+def load_persona(path: Path) -> Persona:
+    persona = load_model(path, Persona)
+    if persona.id != path.stem:
+        raise DataFileError(
+            path,
+            "id",
+            f"id「{persona.id}」はファイル名「{path.stem}」と同じにしてください",
+            f"id {persona.id!r} must equal the file name {path.stem!r}",
+        )
+    if not quote_in_manual(persona.manual_passage.quote):
+        raise DataFileError(
+            path,
+            "manual_passage.quote",
+            "マニュアルにこの一文が見つかりません（原文のまま引用してください）",
+            "quote not found in the manual",
+        )
+    return persona
+
+
+def load_rubric(path: Path) -> Rubric:
+    rubric = load_model(path, Rubric)
+    for i, c in enumerate(rubric.criteria):
+        for j, q in enumerate(c.manual_quotes):
+            if not quote_in_manual(q):
+                raise DataFileError(
+                    path,
+                    f"criteria[{i}].manual_quotes[{j}]",
+                    "マニュアルにこの一文が見つかりません",
+                    "quote not found in the manual",
+                )
+    for i, chk in enumerate(rubric.scenario_checks):
+        if not quote_in_manual(chk.manual_quote):
+            raise DataFileError(
+                path,
+                f"scenario_checks[{i}].manual_quote",
+                "マニュアルにこの一文が見つかりません",
+                "quote not found in the manual",
+            )
+    return rubric
+
+
+def data_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+
+
+def load_personas(directory: Path = PERSONAS_DIR) -> dict[str, Persona]:
+    out: dict[str, Persona] = {}
+    for path in data_files(directory):
+        p = load_persona(path)
+        out[p.id] = p
+    return out
+
+
+@lru_cache(maxsize=8)
+def _cached_personas(directory: str) -> dict[str, Persona]:
+    return load_personas(Path(directory))
+
+
+def personas(directory: Path = PERSONAS_DIR) -> dict[str, Persona]:
+    """The shipped personas, loaded once per process."""
+    return _cached_personas(str(directory))
+
+
+def get_persona(persona_id: str, directory: Path = PERSONAS_DIR) -> Persona:
+    try:
+        return personas(directory)[persona_id]
+    except KeyError:
+        raise KeyError(f"ペルソナ「{persona_id}」はありません / unknown persona {persona_id!r}") from None
+
+
+@lru_cache(maxsize=8)
+def get_rubric(rubric_id: str = DEFAULT_RUBRIC_ID, directory: str = str(RUBRICS_DIR)) -> Rubric:
+    return load_rubric(Path(directory) / f"{rubric_id}.yaml")
+
+
+def schema_for(model: type[BaseModel], title: str) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = title
+    return schema
+
+
+SCHEMAS: dict[Path, tuple[type[BaseModel], str]] = {
+    PERSONAS_DIR / SCHEMA_FILE: (Persona, "カスハラ訓練ペルソナ / harassment-training persona"),
+    RUBRICS_DIR / SCHEMA_FILE: (Rubric, "カスハラ訓練ルーブリック / harassment-training rubric"),
+}
+
+
+def render_schema(model: type[BaseModel], title: str) -> str:
+    return json.dumps(schema_for(model, title), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_schemas() -> list[Path]:
+    written = []
+    for path, (model, title) in SCHEMAS.items():
+        path.write_text(render_schema(model, title), encoding="utf-8")
+        written.append(path)
+    return written

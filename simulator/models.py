@@ -1,0 +1,437 @@
+"""The domain model: personas, rubrics, assessments, turns and sessions.
+
+Every model forbids unknown fields so that a typo in a persona or rubric file is an
+error that names the field, not a silently ignored key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ScenarioId(StrEnum):
+    """The manual's example categories (LABELING.md)."""
+
+    verbal_abuse = "verbal_abuse"
+    out_of_contract_demand = "out_of_contract_demand"
+    prolonged_detention = "prolonged_detention"
+    sexual_harassment = "sexual_harassment"
+    contract_termination_threat = "contract_termination_threat"
+    phone_harassment = "phone_harassment"
+    sns_defamation = "sns_defamation"
+
+
+SCENARIO_LABELS: dict[ScenarioId, str] = {
+    ScenarioId.verbal_abuse: "取引先担当者による暴言・威圧",
+    ScenarioId.out_of_contract_demand: "契約外の対応要求",
+    ScenarioId.prolonged_detention: "業務の強要・長時間の拘束",
+    ScenarioId.sexual_harassment: "セクシャルハラスメント",
+    ScenarioId.contract_termination_threat: "契約解除をほのめかした嫌がらせ",
+    ScenarioId.phone_harassment: "電話対応時のカスタマーハラスメント",
+    ScenarioId.sns_defamation: "SNS等での誹謗中傷",
+}
+
+
+class CriterionId(StrEnum):
+    """The five rubric criteria (LABELING.md)."""
+
+    calm = "calm"
+    firm = "firm"
+    contract = "contract"
+    record = "record"
+    escalation = "escalation"
+
+
+CRITERIA: tuple[CriterionId, ...] = tuple(CriterionId)
+
+CRITERION_LABELS: dict[CriterionId, str] = {
+    CriterionId.calm: "冷静",
+    CriterionId.firm: "毅然",
+    CriterionId.contract: "契約に基づく主張",
+    CriterionId.record: "記録",
+    CriterionId.escalation: "エスカレーション",
+}
+
+
+class Difficulty(StrEnum):
+    standard = "standard"
+    hard = "hard"
+
+
+DIFFICULTY_LABELS: dict[Difficulty, str] = {Difficulty.standard: "標準", Difficulty.hard: "強硬"}
+
+Channel = Literal["対面", "電話", "オンライン会議", "メール・SNS"]
+
+
+class Reaction(StrEnum):
+    """How the trainee's last reply read to the client; chooses the scripted line."""
+
+    conceded = "conceded"
+    held_firm = "held_firm"
+    hostile = "hostile"
+    escalated = "escalated"
+    neutral = "neutral"
+
+
+REACTION_LABELS: dict[Reaction, str] = {
+    Reaction.conceded: "譲歩した",
+    Reaction.held_firm: "毅然と対応した",
+    Reaction.hostile: "感情的に返した",
+    Reaction.escalated: "エスカレーションした",
+    Reaction.neutral: "どちらでもない",
+}
+
+
+class Outcome(StrEnum):
+    in_progress = "in_progress"
+    resolved = "resolved"
+    escalated = "escalated"
+    ended_by_trainee = "ended_by_trainee"
+    safe_exit = "safe_exit"
+    client_left = "client_left"
+    max_turns = "max_turns"
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.in_progress: "対応中",
+    Outcome.resolved: "相手が引き下がった",
+    Outcome.escalated: "上長・窓口へ引き継いだ",
+    Outcome.ended_by_trainee: "時間・方針に基づき対応を終了した",
+    Outcome.safe_exit: "その場を離れ安全を確保した",
+    Outcome.client_left: "相手が立ち去った",
+    Outcome.max_turns: "規定ターン数に達した",
+}
+
+ENDING_OUTCOMES: tuple[Outcome, ...] = tuple(o for o in Outcome if o is not Outcome.in_progress)
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Lines = Annotated[list[NonEmpty], Field(min_length=3)]
+
+
+# --------------------------------------------------------------------------- persona
+
+
+class Client(Strict):
+    name: NonEmpty = Field(description="相手の氏名（架空）")
+    company: NonEmpty = Field(description="相手の会社名（架空）")
+    industry: NonEmpty = Field(description="業種")
+    role: NonEmpty = Field(description="役職・立場")
+
+
+class ManualPassage(Strict):
+    section: NonEmpty = Field(description="マニュアルの節の見出し")
+    quote: NonEmpty = Field(description="このペルソナが再現するマニュアルの一文（原文のまま）")
+
+
+class Demand(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    text: NonEmpty = Field(description="不当な要求の内容")
+    why_improper: NonEmpty = Field(description="なぜ不当か（契約・方針・マニュアルに照らして）")
+    keywords: list[NonEmpty] = Field(
+        default_factory=list, description="報告ドリルで要求の一致を確かめる語"
+    )
+
+
+class StageLines(Strict):
+    """Lines the scripted voice speaks at this stage, by the trainee's last reaction."""
+
+    conceded: Lines
+    held_firm: Lines
+    hostile: Lines
+    escalated: Lines
+    neutral: Lines
+
+
+class TacticStage(Strict):
+    name: NonEmpty = Field(description="段階の名前")
+    behaviour: NonEmpty = Field(description="この段階で相手がすること")
+    lines: StageLines
+
+
+class Triggers(Strict):
+    inflame: Annotated[list[NonEmpty], Field(min_length=1)]
+    calm: Annotated[list[NonEmpty], Field(min_length=1)]
+
+
+class ClosingLines(Strict):
+    resolved: Annotated[list[NonEmpty], Field(min_length=2)]
+    escalated: Annotated[list[NonEmpty], Field(min_length=2)]
+    ended_by_trainee: Annotated[list[NonEmpty], Field(min_length=2)]
+    safe_exit: Annotated[list[NonEmpty], Field(min_length=2)]
+    client_left: Annotated[list[NonEmpty], Field(min_length=2)]
+    max_turns: Annotated[list[NonEmpty], Field(min_length=2)]
+
+
+class Persona(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", description="英小文字・数字・_")]
+    version: Annotated[int, Field(ge=1)] = 1
+    title: NonEmpty = Field(description="一覧に出す題名")
+    scenario: ScenarioId
+    difficulty: Difficulty
+    channel: Channel
+    client: Client
+    trainee_role: NonEmpty = Field(description="受講者が演じる立場")
+    setting: NonEmpty = Field(description="場面（場所・時刻・経緯）")
+    manual_passage: ManualPassage
+    background: NonEmpty
+    demands: Annotated[list[Demand], Field(min_length=1)]
+    physical_risk: bool = Field(
+        default=False, description="暴力・身体的接触の恐れがあり、退席が正当な終わり方になる"
+    )
+    minutes_per_turn: Annotated[float, Field(ge=0, le=30)] = Field(
+        default=0, description="電話の場面で1ターンに経過する模擬時間（分）"
+    )
+    tactic_ladder: Annotated[list[TacticStage], Field(min_length=4, max_length=5)]
+    triggers: Triggers
+    opening_lines: Annotated[list[NonEmpty], Field(min_length=2)]
+    closing_lines: ClosingLines
+
+    @property
+    def difficulty_label(self) -> str:
+        return DIFFICULTY_LABELS[self.difficulty]
+
+    @property
+    def scenario_label(self) -> str:
+        return SCENARIO_LABELS[self.scenario]
+
+    @model_validator(mode="after")
+    def _unique_demands(self) -> Persona:
+        ids = [d.id for d in self.demands]
+        if len(ids) != len(set(ids)):
+            raise ValueError("demands の id が重複しています / duplicate demand ids")
+        return self
+
+
+# --------------------------------------------------------------------------- rubric
+
+
+class Descriptors(Strict):
+    """What each score on the 0-3 scale means for this criterion."""
+
+    s0: NonEmpty = Field(alias="0")
+    s1: NonEmpty = Field(alias="1")
+    s2: NonEmpty = Field(alias="2")
+    s3: NonEmpty = Field(alias="3")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def for_score(self, score: int) -> str:
+        return [self.s0, self.s1, self.s2, self.s3][score]
+
+
+class Feedback(Strict):
+    praise: Annotated[list[NonEmpty], Field(min_length=1)] = Field(description="できた時の講評")
+    improve: Annotated[list[NonEmpty], Field(min_length=1)] = Field(description="不足時の助言")
+    model_phrasings: Annotated[list[NonEmpty], Field(min_length=2)] = Field(
+        description="模範的な言い回し（自作、マニュアルに根拠）"
+    )
+
+
+class Criterion(Strict):
+    id: CriterionId
+    label: NonEmpty
+    description: NonEmpty
+    manual_quotes: Annotated[list[NonEmpty], Field(min_length=1)]
+    descriptors: Descriptors
+    signals: dict[str, list[NonEmpty]] = Field(
+        default_factory=dict, description="判定に使う語彙（グループ名 → 語句）"
+    )
+    feedback: Feedback
+
+
+class ScenarioCheck(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    label: NonEmpty
+    scenarios: Annotated[list[ScenarioId], Field(min_length=1)]
+    criterion: CriterionId = Field(description="この確認が加点する基準")
+    manual_quote: NonEmpty
+    description: NonEmpty
+    signals: Annotated[list[NonEmpty], Field(min_length=1)]
+    time_limit_minutes: float | None = None
+
+
+class Rubric(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    version: Annotated[int, Field(ge=1)]
+    title: NonEmpty
+    manual: NonEmpty = Field(description="根拠となるマニュアルのファイル名")
+    criteria: Annotated[list[Criterion], Field(min_length=5, max_length=5)]
+    weights: dict[ScenarioId, dict[CriterionId, Annotated[float, Field(ge=0)]]]
+    scenario_checks: list[ScenarioCheck] = Field(default_factory=list)
+    lexicon: dict[str, list[NonEmpty]] = Field(
+        default_factory=dict, description="判定器が共有する語彙（否定・譲歩・敵意など）"
+    )
+
+    @field_validator("criteria")
+    @classmethod
+    def _all_criteria(cls, v: list[Criterion]) -> list[Criterion]:
+        ids = [c.id for c in v]
+        if sorted(ids) != sorted(CRITERIA):
+            raise ValueError("criteria には5基準を1つずつ定義してください / need each criterion once")
+        return v
+
+    @field_validator("weights")
+    @classmethod
+    def _all_weights(
+        cls, v: dict[ScenarioId, dict[CriterionId, float]]
+    ) -> dict[ScenarioId, dict[CriterionId, float]]:
+        missing = [s.value for s in ScenarioId if s not in v]
+        if missing:
+            raise ValueError(f"weights にシナリオがありません / missing scenarios: {missing}")
+        for s, w in v.items():
+            lack = [c.value for c in CRITERIA if c not in w]
+            if lack:
+                raise ValueError(f"weights.{s.value} に基準がありません / missing criteria: {lack}")
+        return v
+
+    def criterion(self, cid: CriterionId | str) -> Criterion:
+        for c in self.criteria:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+    def checks_for(self, scenario: ScenarioId) -> list[ScenarioCheck]:
+        return [c for c in self.scenario_checks if scenario in c.scenarios]
+
+
+# --------------------------------------------------------------------------- assessment
+
+
+class Evidence(Strict):
+    text: str = Field(description="返答から引用した部分")
+    start: int = Field(ge=0, description="返答内の開始位置（文字）")
+    end: int = Field(ge=0)
+    signal: str = Field(default="", description="何の手がかりか")
+
+
+class CriterionScore(Strict):
+    criterion: CriterionId
+    reason: str = Field(description="採点理由（スコアより先に述べる）")
+    score: Annotated[int, Field(ge=0, le=3)] | None = Field(
+        description="0 違反, 1 見られない, 2 一部, 3 明確; 判定できない時は null"
+    )
+    evidence: list[Evidence] = Field(default_factory=list)
+    manual_ref: str = Field(default="", description="根拠となるマニュアルの一文")
+
+    @property
+    def scored(self) -> bool:
+        return self.score is not None
+
+    @property
+    def label_value(self) -> int | None:
+        """The LABELING.md value: 0 -> -1, 1 -> 0, 2/3 -> 1."""
+        if self.score is None:
+            return None
+        return {0: -1, 1: 0, 2: 1, 3: 1}[self.score]
+
+
+class CheckResult(Strict):
+    id: str
+    label: str
+    passed: bool | None
+    reason: str
+
+
+class Assessment(Strict):
+    judge: str = Field(description="'rules' またはモデル名 (llm:<model>)")
+    rubric_id: str
+    rubric_version: int
+    scenario: ScenarioId
+    scores: dict[CriterionId, CriterionScore]
+    checks: list[CheckResult] = Field(default_factory=list)
+    concession: bool = Field(default=False, description="不当な要求に譲歩した")
+    hostile: bool = Field(default=False, description="感情的・攻撃的な返し")
+    notes: list[str] = Field(default_factory=list, description="採点上の注記（フォールバック等）")
+
+    def score(self, cid: CriterionId | str) -> int | None:
+        cs = self.scores.get(CriterionId(cid))
+        return None if cs is None else cs.score
+
+    def score_map(self) -> dict[str, int | None]:
+        return {c.value: self.score(c) for c in CRITERIA}
+
+
+# --------------------------------------------------------------------------- session
+
+
+class ContextLine(Strict):
+    role: Literal["client", "trainee"]
+    text: str
+
+
+class DirectorState(Strict):
+    pressure: Annotated[int, Field(ge=0, le=4)] = 1
+    stage: Annotated[int, Field(ge=0)] = 0
+    turn: Annotated[int, Field(ge=0)] = 0
+    demands_made: list[str] = Field(default_factory=list)
+    demands_granted: list[str] = Field(default_factory=list)
+    firm_streak: int = 0
+    elapsed_minutes: float = 0.0
+    reaction: Reaction | None = None
+    outcome: Outcome = Outcome.in_progress
+    ending_reason: str = ""
+
+
+class Turn(Strict):
+    index: Annotated[int, Field(ge=1)]
+    client_before: str = Field(description="受講者が答えた相手の発言")
+    trainee: str
+    assessments: list[Assessment] = Field(default_factory=list)
+    state: DirectorState
+    client_after: str | None = Field(default=None, description="相手の次の発言（終了時は null）")
+    voice: str = "scripted"
+    notices: list[str] = Field(default_factory=list, description="フォールバック等の通知")
+    review_flag: bool = Field(default=False, description="判定器の不一致で研修担当の確認が必要")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def assessment(self) -> Assessment | None:
+        """The assessment that counts: the first recorded (rules unless only llm ran)."""
+        return self.assessments[0] if self.assessments else None
+
+
+class Session(Strict):
+    id: str
+    user_id: str = Field(default="local", description="受講者のユーザーID")
+    persona_id: str
+    persona_version: int
+    rubric_id: str
+    rubric_version: int
+    scenario: ScenarioId
+    seed: int = 0
+    voice: str = "scripted"
+    judge: str = "rules"
+    opening: str
+    turns: list[Turn] = Field(default_factory=list)
+    state: DirectorState = Field(default_factory=DirectorState)
+    parent_id: str | None = Field(default=None, description="やり直し元のセッション")
+    branch_turn: int | None = Field(default=None, description="やり直しを始めたターン")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    ended_at: datetime | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.state.outcome
+
+    @property
+    def last_client_line(self) -> str:
+        if self.turns and self.turns[-1].client_after:
+            return self.turns[-1].client_after
+        return self.opening
+
+    def context(self) -> list[ContextLine]:
+        """The transcript so far, oldest first, ending with the line being answered."""
+        out = [ContextLine(role="client", text=self.opening)]
+        for t in self.turns:
+            out.append(ContextLine(role="trainee", text=t.trainee))
+            if t.client_after:
+                out.append(ContextLine(role="client", text=t.client_after))
+        return out
