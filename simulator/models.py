@@ -387,6 +387,7 @@ class Turn(Strict):
     assessments: list[Assessment] = Field(default_factory=list)
     state: DirectorState
     client_after: str | None = Field(default=None, description="相手の次の発言（終了時は null）")
+    closing: str | None = Field(default=None, description="場面が終わった時の相手の最後の一言")
     voice: str = "scripted"
     notices: list[str] = Field(default_factory=list, description="フォールバック等の通知")
     review_flag: bool = Field(default=False, description="判定器の不一致で研修担当の確認が必要")

@@ -1,0 +1,329 @@
+"""One practice session, turn by turn: judge -> director -> voice, the same for CLI and app.
+
+The director always reads the rule judge's assessment (fast and offline), so the persona
+can answer at once; an LLM judge, when configured, runs concurrently with the voice and
+its assessment is recorded beside the rules one. Any LLM failure falls back for that turn
+and leaves a notice on the turn; the session goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from simulator import director
+from simulator.errors import LLMUnavailable
+from simulator.library import get_persona, get_rubric
+from simulator.models import (
+    Assessment,
+    ContextLine,
+    Outcome,
+    Persona,
+    Rubric,
+    Session,
+    Turn,
+)
+from simulator.scoring import Judge, RuleJudge
+from simulator.voices.base import Voice, VoiceRequest
+from simulator.voices.scripted import ScriptedVoice, opening_line
+
+JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはルール採点のみで評価しました"
+VOICE_MODES = ("scripted", "llm")
+JUDGE_MODES = ("rules", "llm", "both")
+
+
+@dataclass
+class EngineConfig:
+    voice: str = "scripted"
+    judge: str = "rules"
+    max_turns: int = director.MAX_TURNS
+
+
+def _load_settings() -> Any:
+    from simulator.config import load_settings
+
+    return load_settings()
+
+
+class Engine:
+    """Runs sessions. Holds no per-session state: a session object (loaded from the store
+    or built fresh) carries everything, so any instance can continue any session."""
+
+    def __init__(
+        self,
+        *,
+        voice: str | None = None,
+        judge: str | None = None,
+        settings: Any = None,
+        rubric: Rubric | None = None,
+        max_turns: int = director.MAX_TURNS,
+        voice_impl: Voice | None = None,
+        llm_judge: Judge | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else _load_settings()
+        self.voice_mode = voice or getattr(self.settings, "voice", "scripted")
+        self.judge_mode = judge or getattr(self.settings, "judge", "rules")
+        if self.voice_mode not in VOICE_MODES:
+            raise ValueError(f"voice は {VOICE_MODES} のいずれか / voice must be one of {VOICE_MODES}")
+        if self.judge_mode not in JUDGE_MODES:
+            raise ValueError(f"judge は {JUDGE_MODES} のいずれか / judge must be one of {JUDGE_MODES}")
+        self.rubric = rubric or get_rubric()
+        self.max_turns = max_turns
+        self.rules: Judge = RuleJudge()
+        self.scripted = ScriptedVoice()
+        self.voice: Voice = voice_impl or self._make_voice()
+        self.llm_judge: Judge | None = llm_judge
+        if self.llm_judge is None and self.judge_mode in ("llm", "both"):
+            from simulator.llm.judge import LLMJudge
+
+            self.llm_judge = LLMJudge(self.settings)
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="turn")
+
+    def _make_voice(self) -> Voice:
+        if self.voice_mode == "llm":
+            from simulator.llm.voice import FallbackVoice, LLMVoice
+
+            return FallbackVoice(LLMVoice(self.settings), self.scripted)
+        return self.scripted
+
+    @property
+    def judge_label(self) -> str:
+        return self.judge_mode
+
+    # ------------------------------------------------------------------ sessions
+
+    def start(
+        self,
+        persona: Persona | str,
+        *,
+        seed: int = 0,
+        user_id: str = "local",
+        session_id: str | None = None,
+    ) -> Session:
+        p = get_persona(persona) if isinstance(persona, str) else persona
+        return Session(
+            id=session_id or uuid.uuid4().hex,
+            user_id=user_id,
+            persona_id=p.id,
+            persona_version=p.version,
+            rubric_id=self.rubric.id,
+            rubric_version=self.rubric.version,
+            scenario=p.scenario,
+            seed=seed,
+            voice=self.voice_mode,
+            judge=self.judge_mode,
+            opening=opening_line(p, seed),
+            state=director.initial_state(p),
+        )
+
+    def assess(self, session: Session, reply: str, context: list[ContextLine] | None = None) -> Assessment:
+        ctx = context if context is not None else session.context()
+        return self.rules.assess(reply, ctx, session.scenario, self.rubric)
+
+    def take_turn(self, session: Session, reply: str, persona: Persona | None = None) -> Turn:
+        """Score the reply, move the director, let the persona answer; append the turn."""
+        if session.outcome is not Outcome.in_progress:
+            raise ValueError("このセッションは終了しています / the session has ended")
+        p = persona or get_persona(session.persona_id)
+        context = session.context()
+        rules_a = self.rules.assess(reply, context, session.scenario, self.rubric)
+        st = director.step(p, session.state, rules_a, reply, max_turns=self.max_turns)
+
+        llm_future: Future[Assessment] | None = None
+        if self.llm_judge is not None:
+            llm_future = self._pool.submit(self.llm_judge.assess, reply, context, session.scenario, self.rubric)
+
+        said = frozenset(
+            [session.opening] + [t.client_after or "" for t in session.turns] + [t.closing or "" for t in session.turns]
+        )
+        req = VoiceRequest(
+            persona=p,
+            state=st.state,
+            reaction=st.reaction,
+            transcript=[*context, ContextLine(role="trainee", text=reply)],
+            note=st.note,
+            seed=session.seed,
+            said=said,
+        )
+        line = self.voice.speak(req)
+        notices = list(line.notices)
+
+        assessments = [rules_a]
+        review = False
+        if llm_future is not None:
+            try:
+                llm_a = llm_future.result()
+            except (LLMUnavailable, Exception) as e:  # any failure: the turn goes on with rules
+                notices.append(f"{JUDGE_FALLBACK_NOTICE}（{_short(e)}）")
+                rules_a.notes.append("llm_judge_unavailable")
+            else:
+                if self.judge_mode == "llm":
+                    assessments = [llm_a, rules_a]
+                else:
+                    assessments = [rules_a, llm_a]
+                review = llm_a.concession != rules_a.concession
+
+        ended = st.state.outcome is not Outcome.in_progress
+        turn = Turn(
+            index=len(session.turns) + 1,
+            client_before=session.last_client_line,
+            trainee=reply,
+            assessments=assessments,
+            state=st.state,
+            client_after=None if ended else line.text,
+            closing=line.text if ended else None,
+            voice=line.voice,
+            notices=notices,
+            review_flag=review,
+        )
+        session.turns.append(turn)
+        session.state = st.state
+        if ended:
+            session.ended_at = datetime.now(UTC)
+        return turn
+
+    def end(self, session: Session) -> None:
+        """The trainee ends the session early."""
+        if session.outcome is Outcome.in_progress:
+            session.state = director.end_by_trainee(session.state)
+            session.ended_at = datetime.now(UTC)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _short(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+def _turn_json(t: Turn) -> dict[str, Any]:
+    a = t.assessment
+    return {
+        "index": t.index,
+        "trainee": t.trainee,
+        "scores": a.score_map() if a else {},
+        "reaction": t.state.reaction.value if t.state.reaction else None,
+        "state": t.state.model_dump(mode="json", exclude={"reaction"}),
+        "client": t.client_after,
+        "closing": t.closing,
+        "voice": t.voice,
+        "notices": t.notices,
+        "review_flag": t.review_flag,
+        "assessments": [x.model_dump(mode="json") for x in t.assessments],
+    }
+
+
+def session_json(session: Session, persona: Persona, rubric: Rubric) -> dict[str, Any]:
+    from simulator.report import build_report
+
+    return {
+        "persona": session.persona_id,
+        "persona_version": session.persona_version,
+        "rubric": f"{session.rubric_id}@{session.rubric_version}",
+        "seed": session.seed,
+        "voice": session.voice,
+        "judge": session.judge,
+        "opening": session.opening,
+        "turns": [_turn_json(t) for t in session.turns],
+        "outcome": session.outcome.value,
+        "ending_reason": session.state.ending_reason,
+        "report": build_report(session, persona, rubric),
+    }
+
+
+def _read_replies(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [ln.rstrip("\n") for ln in f if ln.strip()]
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    try:
+        replies = _read_replies(args.replies)
+    except OSError as e:
+        print(f"返答ファイルを読めません / cannot read replies: {e}", file=sys.stderr)
+        return 2
+    persona = get_persona(args.persona)
+    engine = Engine(voice=args.voice, judge=args.judge, max_turns=args.max_turns or director.MAX_TURNS)
+    try:
+        session = engine.start(persona, seed=args.seed)
+        for reply in replies:
+            if session.outcome is not Outcome.in_progress:
+                break
+            engine.take_turn(session, reply, persona)
+        data = session_json(session, persona, engine.rubric)
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(_transcript_text(data))
+    return 0
+
+
+def _fmt_scores(scores: dict[str, int | None]) -> str:
+    from simulator.models import CRITERION_LABELS, CriterionId
+
+    return "  ".join(
+        f"{CRITERION_LABELS[CriterionId(k)]}:{'—' if v is None else v}" for k, v in scores.items()
+    )
+
+
+def _transcript_text(data: dict[str, Any]) -> str:
+    from simulator.models import OUTCOME_LABELS, Outcome
+
+    out = [f"相手: {data['opening']}"]
+    for t in data["turns"]:
+        out.append(f"あなた: {t['trainee']}")
+        out.append(f"  [{_fmt_scores(t['scores'])}]  圧力 {t['state']['pressure']}")
+        for n in t["notices"]:
+            out.append(f"  ※ {n}")
+        out.append(f"相手: {t['client'] or t['closing']}")
+    out.append(f"結果: {OUTCOME_LABELS[Outcome(data['outcome'])]}")
+    return "\n".join(out)
+
+
+def run_play(args: argparse.Namespace) -> int:
+    from simulator.models import OUTCOME_LABELS
+
+    persona = get_persona(args.persona)
+    engine = Engine(voice=args.voice, judge=args.judge, max_turns=args.max_turns or director.MAX_TURNS)
+    session = engine.start(persona, seed=args.seed)
+    print(f"【{persona.title}】 {persona.client.company} {persona.client.role} {persona.client.name}")
+    print(f"場面: {persona.setting}")
+    print("（空行で終了 / empty line ends）\n")
+    print(f"相手: {session.opening}")
+    try:
+        while session.outcome is Outcome.in_progress:
+            try:
+                reply = input("あなた> ").strip()
+            except EOFError:
+                reply = ""
+            if not reply:
+                engine.end(session)
+                break
+            t = engine.take_turn(session, reply, persona)
+            a = t.assessment
+            print(f"  [{_fmt_scores(a.score_map() if a else {})}]  圧力 {t.state.pressure}")
+            for n in t.notices:
+                print(f"  ※ {n}")
+            print(f"相手: {t.client_after or t.closing}")
+        print(f"\n結果: {OUTCOME_LABELS[session.outcome]}  {session.state.ending_reason}")
+        from simulator.report import build_report
+
+        rep = build_report(session, persona, engine.rubric)
+        print(f"総合評価: {rep['grade']} ({rep['overall']})")
+        for item in rep["practise_next"]:
+            print(f"次に練習すること: {item}")
+    finally:
+        engine.close()
+    return 0

@@ -1,0 +1,438 @@
+"""The store: users, sessions, turns, scores and incident reports in SQL (SQLite by default).
+
+Every turn is written when it happens, so a restarted app (or another instance behind a
+load balancer) can resume any session. Access rules live here, not in the UI: a trainee
+can only ever read their own sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.pool import StaticPool
+
+from simulator.models import Assessment, DirectorState, Session, Turn
+from simulator.paths import data_dir
+from simulator.store import schema as t
+
+ROLES = ("trainee", "trainer", "hr", "admin")
+ROLE_LABELS = {"trainee": "受講者", "trainer": "研修担当", "hr": "人事・総務", "admin": "管理者"}
+STAFF_ROLES = ("trainer", "hr", "admin")
+
+_hasher = PasswordHasher()
+
+
+class AccessDenied(Exception):
+    """The signed-in user may not see or change this object."""
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    role: str
+    department: str
+    active: bool
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+def default_url() -> str:
+    url = os.environ.get("KASUHARA_DATABASE_URL")
+    if url:
+        return url
+    d = data_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(d) / 'kasuhara.sqlite3'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_user(row: Any) -> User:
+    return User(row.id, row.username, row.display_name, row.role, row.department, bool(row.active))
+
+
+class Store:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        kwargs: dict[str, Any] = {"future": True}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if self.url in ("sqlite://", "sqlite:///:memory:"):
+                kwargs["poolclass"] = StaticPool
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        with self.engine.begin() as conn:
+            self.applied = t.migrate(conn)
+
+    # ------------------------------------------------------------------ users
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        role: str = "trainee",
+        department: str = "",
+        display_name: str = "",
+    ) -> User:
+        username = username.strip()
+        if not username:
+            raise ValueError("ユーザー名を入力してください / username is required")
+        if role not in ROLES:
+            raise ValueError(f"役割は {', '.join(ROLES)} のいずれかです / unknown role {role!r}")
+        if len(password) < 8:
+            raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
+        if self.find_user(username) is not None:
+            raise ValueError(f"ユーザー「{username}」は既に存在します / user exists")
+        uid = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.users.insert().values(
+                    id=uid,
+                    username=username,
+                    display_name=display_name or username,
+                    role=role,
+                    department=department,
+                    password_hash=_hasher.hash(password),
+                    active=True,
+                    created_at=_now(),
+                )
+            )
+        return User(uid, username, display_name or username, role, department, True)
+
+    def find_user(self, username: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        return _as_user(row) if row else None
+
+    def get_user(self, user_id: str) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound(user_id)
+        return _as_user(row)
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.users).order_by(t.users.c.username)).all()
+        return [_as_user(r) for r in rows]
+
+    def count_users(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.users)).scalar_one())
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        if row is None or not row.active:
+            # Spend the same time as a real check so usernames cannot be probed by timing.
+            try:
+                _hasher.verify(_DUMMY_HASH, password)
+            except VerificationError:
+                pass
+            return None
+        try:
+            _hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if _hasher.check_needs_rehash(row.password_hash):
+            self._set_hash(row.id, _hasher.hash(password))
+        return _as_user(row)
+
+    def _set_hash(self, user_id: str, h: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.users).where(t.users.c.id == user_id).values(password_hash=h))
+
+    def set_password(self, username: str, password: str) -> None:
+        u = self.find_user(username)
+        if u is None:
+            raise NotFound(username)
+        if len(password) < 8:
+            raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
+        self._set_hash(u.id, _hasher.hash(password))
+
+    def set_active(self, username: str, active: bool) -> None:
+        u = self.find_user(username)
+        if u is None:
+            raise NotFound(username)
+        with self.engine.begin() as conn:
+            conn.execute(update(t.users).where(t.users.c.id == u.id).values(active=active))
+
+    # ------------------------------------------------------------------ access
+
+    @staticmethod
+    def can_view(viewer: User, owner_id: str) -> bool:
+        return viewer.id == owner_id or viewer.is_staff
+
+    def _owner_of(self, session_id: str) -> str:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.sessions.c.user_id).where(t.sessions.c.id == session_id)).first()
+        if row is None:
+            raise NotFound(session_id)
+        return str(row.user_id)
+
+    def check_access(self, viewer: User, session_id: str, *, write: bool = False) -> None:
+        owner = self._owner_of(session_id)
+        # Nobody practises in another person's session; staff may read every session.
+        if write and viewer.id != owner:
+            raise AccessDenied(session_id)
+        if not self.can_view(viewer, owner):
+            raise AccessDenied(session_id)
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(self, session: Session, user: User, *, difficulty: str = "") -> None:
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.sessions.insert().values(
+                    id=session.id,
+                    user_id=user.id,
+                    user_role=user.role,
+                    department=user.department,
+                    persona_id=session.persona_id,
+                    persona_version=session.persona_version,
+                    scenario=session.scenario.value,
+                    difficulty=difficulty,
+                    rubric_id=session.rubric_id,
+                    rubric_version=session.rubric_version,
+                    seed=session.seed,
+                    voice=session.voice,
+                    judge=session.judge,
+                    opening=session.opening,
+                    state=session.state.model_dump(mode="json"),
+                    outcome=session.outcome.value,
+                    parent_id=session.parent_id,
+                    branch_turn=session.branch_turn,
+                    created_at=session.created_at,
+                    updated_at=now,
+                    ended_at=session.ended_at,
+                )
+            )
+            for turn in session.turns:  # a retry branch starts with the copied earlier turns
+                self._insert_turn(conn, session, user, turn)
+
+    def _insert_turn(self, conn: Any, session: Session, user: User, turn: Turn) -> None:
+        conn.execute(
+            t.turns.insert().values(
+                session_id=session.id,
+                user_id=user.id,
+                user_role=user.role,
+                idx=turn.index,
+                client_before=turn.client_before,
+                trainee=turn.trainee,
+                client_after=turn.client_after,
+                closing=turn.closing,
+                state=turn.state.model_dump(mode="json"),
+                voice=turn.voice,
+                notices=turn.notices,
+                review_flag=turn.review_flag,
+                assessments=[a.model_dump(mode="json") for a in turn.assessments],
+                created_at=turn.created_at,
+            )
+        )
+        rows = []
+        for n, a in enumerate(turn.assessments):
+            for cid, cs in a.scores.items():
+                rows.append(
+                    {
+                        "session_id": session.id,
+                        "turn_idx": turn.index,
+                        "user_id": user.id,
+                        "user_role": user.role,
+                        "scenario": session.scenario.value,
+                        "persona_id": session.persona_id,
+                        "persona_version": session.persona_version,
+                        "rubric_id": a.rubric_id,
+                        "rubric_version": a.rubric_version,
+                        "judge": a.judge,
+                        "criterion": cid.value,
+                        "score": cs.score,
+                        "primary": n == 0,
+                        "created_at": turn.created_at,
+                    }
+                )
+        if rows:
+            conn.execute(t.scores.insert(), rows)
+
+    def record_turn(self, session: Session, user: User, turn: Turn) -> None:
+        """Write one turn and the session's new state in one transaction."""
+        if user.id != session.user_id:
+            raise AccessDenied(session.id)
+        with self.engine.begin() as conn:
+            self._insert_turn(conn, session, user, turn)
+            self._update_header(conn, session)
+
+    def update_session(self, session: Session, user: User, *, overall: float | None = None) -> None:
+        if user.id != session.user_id:
+            raise AccessDenied(session.id)
+        with self.engine.begin() as conn:
+            self._update_header(conn, session, overall=overall)
+
+    def _update_header(self, conn: Any, session: Session, overall: float | None = None) -> None:
+        values: dict[str, Any] = {
+            "state": session.state.model_dump(mode="json"),
+            "outcome": session.outcome.value,
+            "updated_at": _now(),
+            "ended_at": session.ended_at,
+        }
+        if overall is not None:
+            values["overall"] = overall
+        conn.execute(update(t.sessions).where(t.sessions.c.id == session.id).values(**values))
+
+    def load_session(self, session_id: str, viewer: User) -> Session:
+        self.check_access(viewer, session_id)
+        with self.engine.connect() as conn:
+            h = conn.execute(select(t.sessions).where(t.sessions.c.id == session_id)).one()
+            rows = conn.execute(
+                select(t.turns).where(t.turns.c.session_id == session_id).order_by(t.turns.c.idx)
+            ).all()
+        return Session(
+            id=h.id,
+            user_id=h.user_id,
+            persona_id=h.persona_id,
+            persona_version=h.persona_version,
+            rubric_id=h.rubric_id,
+            rubric_version=h.rubric_version,
+            scenario=h.scenario,
+            seed=h.seed,
+            voice=h.voice,
+            judge=h.judge,
+            opening=h.opening,
+            state=DirectorState.model_validate(h.state),
+            parent_id=h.parent_id,
+            branch_turn=h.branch_turn,
+            created_at=_aware(h.created_at),
+            ended_at=_aware(h.ended_at) if h.ended_at else None,
+            turns=[
+                Turn(
+                    index=r.idx,
+                    client_before=r.client_before,
+                    trainee=r.trainee,
+                    client_after=r.client_after,
+                    closing=r.closing,
+                    state=DirectorState.model_validate(r.state),
+                    voice=r.voice,
+                    notices=list(r.notices),
+                    review_flag=bool(r.review_flag),
+                    assessments=[Assessment.model_validate(a) for a in r.assessments],
+                    created_at=_aware(r.created_at),
+                )
+                for r in rows
+            ],
+        )
+
+    def list_sessions(
+        self,
+        viewer: User,
+        *,
+        user_id: str | None = None,
+        scenario: str | None = None,
+        department: str | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Session headers the viewer may see, newest first. A trainee only ever gets
+        their own, whatever ``user_id`` asks for."""
+        q = select(t.sessions, t.users.c.username, t.users.c.display_name).join(
+            t.users, t.users.c.id == t.sessions.c.user_id
+        )
+        if not viewer.is_staff:
+            q = q.where(t.sessions.c.user_id == viewer.id)
+        elif user_id:
+            q = q.where(t.sessions.c.user_id == user_id)
+        if scenario:
+            q = q.where(t.sessions.c.scenario == scenario)
+        if department and viewer.is_staff:
+            q = q.where(t.sessions.c.department == department)
+        q = q.order_by(t.sessions.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [dict(r) for r in rows]
+
+    def latest_open_session(self, user: User) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.sessions.c.id)
+                .where(t.sessions.c.user_id == user.id, t.sessions.c.outcome == "in_progress")
+                .order_by(t.sessions.c.updated_at.desc())
+                .limit(1)
+            ).first()
+        return row.id if row else None
+
+    def score_rows(self, viewer: User, *, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Primary-judge score rows the viewer may see (for trends and exports)."""
+        q = select(t.scores).where(t.scores.c.primary.is_(True))
+        if not viewer.is_staff:
+            q = q.where(t.scores.c.user_id == viewer.id)
+        elif user_id:
+            q = q.where(t.scores.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q.order_by(t.scores.c.created_at)).mappings().all()]
+
+    # ------------------------------------------------------------------ incident reports
+
+    def save_incident_report(
+        self, session_id: str, user: User, fields: dict[str, str], checks: list[dict[str, Any]], score: int | None
+    ) -> None:
+        self.check_access(user, session_id, write=True)
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.incident_reports).where(t.incident_reports.c.session_id == session_id))
+            conn.execute(
+                t.incident_reports.insert().values(
+                    session_id=session_id,
+                    user_id=user.id,
+                    user_role=user.role,
+                    fields=fields,
+                    checks=checks,
+                    score=score,
+                    created_at=_now(),
+                )
+            )
+
+    def incident_report(self, session_id: str, viewer: User) -> dict[str, Any] | None:
+        self.check_access(viewer, session_id)
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(t.incident_reports).where(t.incident_reports.c.session_id == session_id))
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
