@@ -194,7 +194,11 @@ def step(
     elif reaction is Reaction.held_firm:
         s.firm_streak += 1
         if s.stage >= last and s.firm_streak >= 2:
-            if s.pressure >= 4 and persona.difficulty is Difficulty.hard:
+            if s.demands_granted:
+                # What was conceded stays conceded: the client leaves with it, not "resolved".
+                s.outcome = Outcome.client_left
+                s.ending_reason = "後半は毅然と対応したが、先に譲歩した要求は相手に取られたまま"
+            elif s.pressure >= 4 and persona.difficulty is Difficulty.hard:
                 s.outcome = Outcome.client_left
                 s.ending_reason = "毅然とした対応に、相手が要求を通せず席を立った"
             else:

@@ -1,0 +1,25 @@
+"""Shared by the tabs: who is signed in, and how an error reaches the browser."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import gradio as gr
+
+from simulator.store import AccessDenied, User
+from simulator.ui import strings as S
+from simulator.ui.services import Services
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the handler and show ``message`` to the user (also to an API caller)."""
+    raise gr.Error(message, print_exception=False)
+
+
+def current_user(services: Services, request: gr.Request | None) -> User:
+    """The signed-in user, read on the server for every handler."""
+    username = getattr(request, "username", None) if request is not None else None
+    try:
+        return services.user(username)
+    except AccessDenied:
+        fail(S.NOT_SIGNED_IN)

@@ -1,0 +1,250 @@
+"""The 練習 tab: scenario cards, the chat with the persona, live hints, the end button."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from simulator.director import PHONE_TIME_LIMIT_MINUTES
+from simulator.models import (
+    CRITERIA,
+    CRITERION_LABELS,
+    OUTCOME_LABELS,
+    SCENARIO_LABELS,
+    Assessment,
+    Outcome,
+    ScenarioId,
+    Session,
+    Turn,
+)
+from simulator.store import AccessDenied, NotFound
+from simulator.ui import strings as S
+from simulator.ui.common import current_user, fail
+from simulator.ui.services import Services
+
+
+def chat_messages(session: Session) -> list[dict[str, str]]:
+    msgs = [{"role": "assistant", "content": session.opening}]
+    for t in session.turns:
+        msgs.append({"role": "user", "content": t.trainee})
+        line = t.client_after or t.closing
+        if line:
+            msgs.append({"role": "assistant", "content": line})
+    return msgs
+
+
+def status_text(session: Session, persona_minutes: float) -> str:
+    parts = [S.TURN_STATUS.format(turn=len(session.turns) + (0 if session.ended_at else 1))]
+    if persona_minutes:
+        parts.append(S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=PHONE_TIME_LIMIT_MINUTES))
+        if session.state.elapsed_minutes >= PHONE_TIME_LIMIT_MINUTES:
+            parts.append(S.CLOCK_OVER)
+    if session.outcome is not Outcome.in_progress:
+        parts.append(S.ENDED_STATUS.format(outcome=OUTCOME_LABELS[session.outcome]))
+    return " ｜ ".join(parts)
+
+
+def hints_html(a: Assessment | None, *, gentle: bool) -> str:
+    """The five criteria as chips with a one-line reason; gentle mode shows words, not numbers."""
+    if a is None:
+        return ""
+    chips = []
+    for cid in CRITERIA:
+        cs = a.scores.get(cid)
+        score = cs.score if cs else None
+        words = (S.SCORE_WORDS_GENTLE if gentle else S.SCORE_WORDS)[score]
+        shown = words if gentle or score is None else f"{score} {words}"
+        reason = html.escape((cs.reason if cs else "").split("。")[0])
+        cls = "na" if score is None else f"s{score}"
+        chips.append(
+            f'<div class="chip {cls}" data-criterion="{cid.value}">'
+            f'<b>{CRITERION_LABELS[cid]}</b> <span class="val">{html.escape(shown)}</span>'
+            f'<div class="why">{reason}</div></div>'
+        )
+    return f'<div class="chips">{"".join(chips)}</div>'
+
+
+def notice_text(turn: Turn | None) -> str:
+    if turn is None or not turn.notices:
+        return ""
+    return f"**{S.FALLBACK_TITLE}** " + " / ".join(turn.notices)
+
+
+def header_text(services: Services, session: Session) -> str:
+    p = services.personas()[session.persona_id]
+    return (
+        f"### {p.title}（{p.difficulty_label}・{p.channel}）\n"
+        f"**相手**: {p.client.company} {p.client.role} {p.client.name}　**あなた**: {p.trainee_role}\n\n"
+        f"**場面**: {p.setting}\n\n"
+        f"> 手引書 {p.manual_passage.section}: 「{p.manual_passage.quote}」"
+    )
+
+
+def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, Any]:
+    """Lay out the tab; returns the components other tabs wire to."""
+    ps = services.personas()
+    with gr.Column(elem_id="picker") as picker:
+        gr.Markdown(S.PICKER_TITLE)
+        gr.Markdown(S.PICKER_HELP)
+        resume_btn = gr.Button(S.RESUME, visible=False, elem_id="resume", variant="primary")
+        start_buttons: list[tuple[gr.Button, str]] = []
+        with gr.Row(elem_classes="cards"):
+            for scenario in ScenarioId:
+                group = sorted(
+                    (p for p in ps.values() if p.scenario is scenario), key=lambda p: p.difficulty.value != "standard"
+                )
+                if not group:
+                    continue
+                with gr.Column(elem_classes="scenario-card", min_width=300):
+                    first = group[0]
+                    lines = [f"#### {SCENARIO_LABELS[scenario]}", f"<small>手引書 {first.manual_passage.section}</small>"]
+                    for p in group:
+                        lines.append(
+                            f"- **{p.difficulty_label}**・{p.channel}：{p.title}"
+                            f"（{p.client.industry} {p.client.role}）"
+                        )
+                    gr.Markdown("\n".join(lines))
+                    with gr.Row():
+                        for p in group:
+                            btn = gr.Button(
+                                S.START_STANDARD if p.difficulty.value == "standard" else S.START_HARD,
+                                elem_id=f"start-{p.id}",
+                                size="sm",
+                                variant="primary" if p.difficulty.value == "standard" else "secondary",
+                            )
+                            start_buttons.append((btn, p.id))
+
+    with gr.Column(visible=False, elem_id="practice") as practice:
+        header = gr.Markdown(elem_id="session-header")
+        status = gr.Markdown(elem_id="status")
+        notice = gr.Markdown(elem_id="notice")
+        chat = gr.Chatbot(label=S.CHAT_LABEL, elem_id="chat", height=420, buttons=["copy"])
+        hints = gr.HTML(elem_id="hints")
+        with gr.Row():
+            reply = gr.Textbox(
+                label=S.INPUT_LABEL,
+                placeholder=S.INPUT_PLACEHOLDER,
+                lines=2,
+                max_lines=6,
+                scale=5,
+                elem_id="reply",
+            )
+            send = gr.Button(S.SEND, variant="primary", scale=1, elem_id="send")
+        with gr.Row():
+            hints_on = gr.Checkbox(value=True, label=S.HINTS, elem_id="hints-toggle")
+            gentle = gr.Checkbox(value=False, label=S.LOW_ANXIETY, elem_id="gentle-toggle")
+            end_btn = gr.Button(S.END, variant="stop", size="sm", elem_id="end")
+        with gr.Row(visible=False, elem_id="ended-row") as ended_row:
+            to_report = gr.Button("報告書を見る", variant="primary", elem_id="to-report")
+            back = gr.Button(S.BACK_TO_PICKER, elem_id="back")
+
+    view = [picker, practice, header, status, notice, chat, hints, ended_row, reply, session_id]
+
+    def render(session: Session, turn: Turn | None, show_hints: bool, is_gentle: bool) -> list[Any]:
+        ended = session.outcome is not Outcome.in_progress
+        p = services.personas()[session.persona_id]
+        return [
+            gr.update(visible=False),
+            gr.update(visible=True),
+            header_text(services, session),
+            status_text(session, p.minutes_per_turn),
+            notice_text(turn),
+            chat_messages(session),
+            hints_html(turn.assessment, gentle=is_gentle) if (turn and show_hints) else "",
+            gr.update(visible=ended),
+            gr.update(value="", interactive=not ended),
+            session.id,
+        ]
+
+    def start(persona_id: str, request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        session = services.start(user, persona_id)
+        return render(session, None, False, False)
+
+    for btn, pid in start_buttons:
+        btn.click(
+            lambda request, _pid=pid: start(_pid, request),  # type: ignore[misc]
+            inputs=None,
+            outputs=view,
+            api_name=f"start_{pid}",
+        )
+
+    def resume(request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        sid = services.resumable(user)
+        if sid is None:
+            fail(S.NO_SESSION)
+        session = services.load(user, sid)  # type: ignore[arg-type]
+        last = session.turns[-1] if session.turns else None
+        return render(session, last, False, False)
+
+    resume_btn.click(resume, None, view, api_name="resume")
+
+    def on_send(text: str, sid: str | None, show_hints: bool, is_gentle: bool, request: gr.Request) -> Iterator[list[Any]]:
+        user = current_user(services, request)
+        if not sid:
+            fail(S.NO_SESSION)
+        if not text or not text.strip():
+            gr.Warning(S.EMPTY_REPLY)
+            return
+        try:
+            session = services.load(user, sid)  # type: ignore[arg-type]
+        except (AccessDenied, NotFound):
+            fail(S.ACCESS_DENIED)
+        if session.outcome is not Outcome.in_progress:
+            fail(S.SESSION_ENDED)
+        # Show the trainee's words at once, then the client's line as it is "spoken".
+        pending = chat_messages(session) + [{"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
+        out = render(session, None, False, is_gentle)
+        out[5] = pending
+        out[8] = gr.update(value="", interactive=False)
+        yield out
+        try:
+            session, turn = services.reply(user, sid, text)  # type: ignore[arg-type]
+        except AccessDenied:
+            fail(S.ACCESS_DENIED)
+        final = render(session, turn, show_hints, is_gentle)
+        line = turn.client_after or turn.closing or ""
+        msgs = final[5]
+        step = max(4, len(line) // 12)
+        for i in range(step, len(line), step):
+            msgs[-1] = {"role": "assistant", "content": line[:i]}
+            partial = list(final)
+            partial[5] = list(msgs)
+            partial[8] = gr.update(value="", interactive=False)
+            yield partial
+        final[5] = chat_messages(session)
+        yield final
+
+    send_inputs = [reply, session_id, hints_on, gentle]
+    send.click(on_send, send_inputs, view, api_name="send")
+    reply.submit(on_send, send_inputs, view, api_name=False)
+
+    def on_end(sid: str | None, request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        if not sid:
+            fail(S.NO_SESSION)
+        try:
+            session = services.end(user, sid)  # type: ignore[arg-type]
+        except (AccessDenied, NotFound):
+            fail(S.ACCESS_DENIED)
+        return render(session, None, False, False)
+
+    end_btn.click(on_end, [session_id], view, api_name="end")
+
+    def on_back() -> list[Any]:
+        return [gr.update(visible=True), gr.update(visible=False)]
+
+    back.click(on_back, None, [picker, practice], api_name=False)
+
+    return {
+        "picker": picker,
+        "practice": practice,
+        "resume": resume_btn,
+        "to_report": to_report,
+        "view": view,
+        "render": render,
+    }

@@ -1,0 +1,192 @@
+"""What the app does, without Gradio: every operation takes the signed-in user and checks
+on the server what that user may touch. The UI modules only translate to widgets."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from simulator.engine import Engine
+from simulator.library import get_persona, personas
+from simulator.models import Outcome, Persona, Session, Turn
+from simulator.report import build_report, grade_for, overall_percent
+from simulator.store import AccessDenied, Store, User
+
+MAX_REPLY_CHARS = 2000
+
+
+@dataclass
+class Services:
+    store: Store
+    engine: Engine
+
+    @classmethod
+    def create(cls, store: Store | None = None, engine: Engine | None = None) -> Services:
+        return cls(store or Store(), engine or Engine())
+
+    # ------------------------------------------------------------------ users
+
+    def user(self, username: str | None) -> User:
+        if not username:
+            raise AccessDenied("not signed in")
+        u = self.store.find_user(username)
+        if u is None or not u.active:
+            raise AccessDenied(username)
+        return u
+
+    def authenticate(self, username: str, password: str) -> bool:
+        return self.store.authenticate(username, password) is not None
+
+    # ------------------------------------------------------------------ practice
+
+    def personas(self) -> dict[str, Persona]:
+        return personas()
+
+    def start(self, user: User, persona_id: str, seed: int | None = None) -> Session:
+        persona = get_persona(persona_id)
+        session = self.engine.start(
+            persona, seed=secrets.randbelow(1_000_000) if seed is None else seed, user_id=user.id
+        )
+        self.store.create_session(session, user, difficulty=persona.difficulty.value)
+        return session
+
+    def load(self, user: User, session_id: str) -> Session:
+        return self.store.load_session(session_id, user)
+
+    def reply(self, user: User, session_id: str, text: str) -> tuple[Session, Turn]:
+        self.store.check_access(user, session_id, write=True)
+        session = self.store.load_session(session_id, user)
+        if session.outcome is not Outcome.in_progress:
+            raise ValueError("ended")
+        persona = get_persona(session.persona_id)
+        turn = self.engine.take_turn(session, text[:MAX_REPLY_CHARS], persona)
+        self.store.record_turn(session, user, turn)
+        if session.outcome is not Outcome.in_progress:
+            self._finish(session, user, persona)
+        return session, turn
+
+    def end(self, user: User, session_id: str) -> Session:
+        self.store.check_access(user, session_id, write=True)
+        session = self.store.load_session(session_id, user)
+        if session.outcome is Outcome.in_progress:
+            self.engine.end(session)
+            self._finish(session, user, get_persona(session.persona_id))
+        return session
+
+    def _finish(self, session: Session, user: User, persona: Persona) -> None:
+        rep = build_report(session, persona, self.engine.rubric)
+        self.store.update_session(session, user, overall=rep["overall"])
+
+    def resumable(self, user: User) -> str | None:
+        return self.store.latest_open_session(user)
+
+    # ------------------------------------------------------------------ report
+
+    def report(self, user: User, session_id: str) -> dict[str, Any]:
+        session = self.store.load_session(session_id, user)
+        persona = get_persona(session.persona_id)
+        rep = build_report(session, persona, self.engine.rubric)
+        drill = self.store.incident_report(session_id, user)
+        if drill is not None:
+            rep["drill"] = {
+                "fields": drill["fields"],
+                "checks": drill["checks"],
+                "score": drill["score"],
+            }
+            if _apply_drill_to_record(rep, drill["score"]):
+                rep["overall"] = overall_percent(rep["criteria"], session)
+                rep["grade"], rep["grade_label"] = grade_for(rep["overall"])
+                rep["findings"] = [
+                    f for f in rep["findings"] if not (f["criterion"] == "record" and f["turn"] is None)
+                ]
+        branches = self._branches(user, session)
+        if len(branches) > 1:
+            rep["branches"] = branches
+        return rep
+
+    def _branches(self, user: User, session: Session) -> list[dict[str, Any]]:
+        """The session, its parent and its retries: every branch of the same practice."""
+        root_id = session.id
+        seen = {root_id}
+        cur = session
+        while cur.parent_id and cur.parent_id not in seen:
+            try:
+                cur = self.store.load_session(cur.parent_id, user)
+            except AccessDenied:
+                break
+            seen.add(cur.id)
+        root = cur
+        family = [root]
+        for row in self.store.list_sessions(user, user_id=root.user_id):
+            if row["parent_id"] and row["id"] not in {s.id for s in family}:
+                chain = row["parent_id"]
+                if chain in {s.id for s in family}:
+                    family.append(self.store.load_session(row["id"], user))
+        out = []
+        for s in sorted(family, key=lambda s: s.created_at):
+            r = build_report(s, get_persona(s.persona_id), self.engine.rubric)
+            label = "元のやり取り" if s.parent_id is None else f"ターン{s.branch_turn}からやり直し"
+            if s.id == session.id:
+                label += "（表示中）"
+            out.append({"label": label, "session_id": s.id, "report": r})
+        return out
+
+    def retry(self, user: User, session_id: str, turn_index: int, text: str) -> tuple[Session, Turn]:
+        """Branch a new session from before ``turn_index`` and answer it with ``text``."""
+        self.store.check_access(user, session_id, write=True)
+        src = self.store.load_session(session_id, user)
+        if not 1 <= turn_index <= len(src.turns):
+            raise ValueError("turn")
+        kept = [t.model_copy(deep=True) for t in src.turns[: turn_index - 1]]
+        state = kept[-1].state.model_copy(deep=True) if kept else _initial_state(src)
+        branch = src.model_copy(
+            update={
+                "id": secrets.token_hex(16),
+                "turns": kept,
+                "state": state,
+                "parent_id": src.id,
+                "branch_turn": turn_index,
+                "created_at": datetime.now(UTC),
+                "ended_at": None,
+            }
+        )
+        persona = get_persona(branch.persona_id)
+        self.store.create_session(branch, user, difficulty=persona.difficulty.value)
+        return self.reply(user, branch.id, text)
+
+    # ------------------------------------------------------------------ drill
+
+    def file_drill(self, user: User, session_id: str, fields: dict[str, str]) -> Any:
+        from simulator.drill import check_drill
+
+        self.store.check_access(user, session_id, write=True)
+        session = self.store.load_session(session_id, user)
+        result = check_drill(fields, session, get_persona(session.persona_id), user.display_name)
+        data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(vars(result))
+        self.store.save_incident_report(session_id, user, fields, data.get("items", []), data.get("score"))
+        return result
+
+    # ------------------------------------------------------------------ history
+
+    def history(self, user: User) -> list[dict[str, Any]]:
+        return self.store.list_sessions(user)
+
+
+def _initial_state(session: Session) -> Any:
+    from simulator.director import initial_state
+
+    return initial_state(get_persona(session.persona_id))
+
+
+def _apply_drill_to_record(rep: dict[str, Any], score: int | None) -> bool:
+    """A filed report is a record: it can lift the 記録 criterion of the session."""
+    if score is None:
+        return False
+    rec = rep["criteria"]["record"]
+    if rec["best"] is None or score > rec["best"]:
+        rec["best"] = score
+        rec["from_drill"] = True
+        return True
+    return False
