@@ -1,0 +1,229 @@
+"""Read one reply: sentences, predicates with their negation and modality, phrase matches.
+
+A predicate is a verb (or a サ変 noun with する/いたす/できる) and the auxiliaries that
+follow it. Reading the auxiliaries tells 「お受けします」 from 「お受けできません」 and
+「お受けいたしかねます」, and 「触らないでください」 (a request to stop) from a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from simulator.scoring.lexicon import Compiled
+from simulator.text import Normalized, Token, get_tokenizer, normalize, split_sentences
+
+_NEG = {"ない", "ず", "ぬ", "無い"}
+_POTENTIAL_AUX = {"れる", "られる", "出来る"}
+_REQUEST = {"下さる", "頂く", "願う", "貰う"}
+_LIGHT = {"為る", "致す", "出来る", "下さる", "頂く", "成さる", "申し上げる", "願う", "申す"}
+_CHAIN_VERBS = {
+    "為る", "致す", "出来る", "居る", "おる", "御座る", "頂く", "下さる", "貰う", "仕舞う", "置く", "とく",
+    "兼ねる", "参る", "行く", "来る", "見る", "上げる", "差し上げる", "申し上げる", "成る", "せる",
+}  # fmt: skip
+_POT_ENDINGS = ("れる", "える", "ける", "げる", "せる", "てる", "ねる", "べる", "める")
+_NOMINAL = {"こと", "事", "の", "訳", "わけ"}
+
+# 「ぬ」 etc. in the few characters after a phrase match: 「ご期待に沿えず」
+_NEG_AFTER = re.compile(r"^[^。、！？!?]{0,10}?(ず|ない|ぬ|ません|かね|兼ね|わけには)")
+
+
+@dataclass
+class Predicate:
+    lemma: str
+    head: str  # the verb token's own lemma (出来る for 「対応できません」)
+    start: int
+    end: int
+    sentence: int
+    neg: bool = False
+    potential: bool = False
+    kaneru: bool = False
+    request: bool = False
+    prohibition: bool = False
+    past: bool = False
+    polite: bool = False
+    question: bool = False
+    conditional: bool = False
+    imperative: bool = False
+    noun_head: bool = False
+
+
+@dataclass
+class Match:
+    group: str
+    start: int
+    end: int
+    sentence: int
+
+    def text(self, a: Analysis) -> str:
+        return a.text[self.start : self.end]
+
+
+@dataclass
+class Analysis:
+    norm: Normalized
+    sentences: list[tuple[int, int]]
+    tokens: list[Token]
+    predicates: list[Predicate] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.norm.text
+
+    def sentence_of(self, pos: int) -> int:
+        for i, (s, e) in enumerate(self.sentences):
+            if s <= pos < e:
+                return i
+        return max(0, len(self.sentences) - 1)
+
+    def sentence_text(self, i: int) -> str:
+        s, e = self.sentences[i]
+        return self.text[s:e]
+
+    def find(self, patterns: list[re.Pattern[str]], group: str, check_neg: bool = False) -> list[Match]:
+        out: list[Match] = []
+        for p in patterns:
+            for m in p.finditer(self.text):
+                if m.end() == m.start():
+                    continue
+                if check_neg and self.negated_after(m.start(), m.end()):
+                    continue
+                out.append(Match(group, m.start(), m.end(), self.sentence_of(m.start())))
+        return out
+
+    def predicate_at(self, start: int, end: int) -> Predicate | None:
+        """The predicate a phrase belongs to: the first one ending at or after the phrase end."""
+        si = self.sentence_of(start)
+        for p in self.predicates:
+            if p.sentence == si and p.end >= end and p.start < end + 14:
+                return p
+        return None
+
+    def negated_after(self, start: int, end: int) -> bool:
+        p = self.predicate_at(start, end)
+        if p is not None and (p.neg or p.kaneru) and not p.prohibition:
+            return True
+        s_end = self.sentences[self.sentence_of(start)][1] if self.sentences else len(self.text)
+        return bool(_NEG_AFTER.match(self.text[end:s_end]))
+
+
+_E_ROW = set("えけげせてねべめれ")
+
+
+def _potential_form(t: Token) -> bool:
+    """A godan verb in its potential form, which Sudachi reads as the plain verb (作れる)."""
+    if not (len(t.pos) > 4 and t.pos[4].startswith("五段")) or t.surface == t.base:
+        return False
+    return t.surface.endswith(_POT_ENDINGS) or (t.conj.startswith("連用") and t.surface[-1] in _E_ROW)
+
+
+def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
+    preds: list[Predicate] = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        t = tokens[i]
+        if t.pos1 != "動詞":
+            i += 1
+            continue
+        prev = tokens[i - 1] if i > 0 and sent_of[i - 1] == sent_of[i] else None
+        lemma = t.lemma
+        start = t.start
+        noun_head = False
+        if t.lemma in _LIGHT and prev is not None:
+            if prev.pos1 == "名詞" or (prev.pos1 == "動詞" and prev.conj.startswith("連用")):
+                lemma, start, noun_head = prev.lemma, prev.start, prev.pos1 == "名詞"
+            elif prev.pos1 == "助詞" and prev.surface in ("は", "が", "も", "なんて", "など", "を", "なんか") and i >= 2:
+                pp = tokens[i - 2]
+                if pp.pos1 in ("名詞", "動詞") and sent_of[i - 2] == sent_of[i] and pp.lemma not in _NOMINAL:
+                    lemma, start, noun_head = pp.lemma, pp.start, pp.pos1 == "名詞"
+                elif pp.lemma in _NOMINAL and i >= 3 and sent_of[i - 3] == sent_of[i]:
+                    # 「お受けすることはできません」: the verb before こと is the head
+                    k = i - 3
+                    while k > 0 and tokens[k].lemma in _LIGHT and sent_of[k - 1] == sent_of[i]:
+                        k -= 1
+                    lemma, start = tokens[k].lemma, tokens[k].start
+        p = Predicate(lemma=lemma, head=t.lemma, start=start, end=t.end, sentence=sent_of[i], noun_head=noun_head)
+        if t.lemma == "出来る":
+            p.potential = True
+        if t.conj.startswith("命令形"):
+            if i + 1 < n and tokens[i + 1].lemma == "ます":
+                p.potential = True  # 「承れません」
+            elif t.lemma not in _REQUEST and t.lemma not in ("為さる", "いらっしゃる"):
+                p.imperative = True
+        elif _potential_form(t):
+            p.potential = True
+        j = i + 1
+        while j < n and sent_of[j] == sent_of[i]:
+            u = tokens[j]
+            if u.pos1 == "助動詞" or (u.pos1 == "動詞" and (u.pos2 == "非自立可能" or u.lemma in _CHAIN_VERBS)):
+                pass
+            elif u.pos1 == "接尾辞" and u.pos2 == "動詞的":
+                pass
+            elif u.pos1 == "形容詞" and u.lemma in _NEG:
+                pass
+            elif u.pos1 == "助詞" and u.pos2 in ("接続助詞", "終助詞"):
+                if u.surface in ("ば", "と", "ても", "でも", "たら", "なら") and (p.neg or u.surface != "と"):
+                    p.conditional = True
+                    p.end = u.end
+                    j += 1
+                    break
+                if u.surface in ("が", "けど", "けれど", "けれども", "ので", "から", "し", "のに"):
+                    break
+            elif u.lemma in _NOMINAL and j + 2 < n and tokens[j + 1].surface in ("は", "が", "も", "に"):
+                # 「〜することはできません」「〜わけにはいきません」
+                nxt = tokens[j + 2]
+                if nxt.lemma in ("出来る", "行く", "参る", "致す"):
+                    j += 2
+                    if u.lemma in ("訳", "わけ"):
+                        p.potential = True
+                    continue
+                break
+            else:
+                break
+            if u.lemma in _NEG:
+                p.neg = True
+            elif u.lemma in _POTENTIAL_AUX:
+                p.potential = True
+            elif u.lemma == "兼ねる":
+                p.kaneru = True
+            elif u.lemma in _REQUEST:
+                p.request = True
+            elif u.lemma == "た":
+                p.past = True
+            elif u.lemma in ("ます", "です"):
+                p.polite = True
+            elif u.lemma in ("か",) and u.pos2 == "終助詞":
+                p.question = True
+            if u.surface in ("で", "て") and p.neg and u.pos2 == "接続助詞":
+                # 「ないで(ください)」 asks the other person not to do it
+                p.prohibition = True
+            if u.lemma == "下さる" and u.conj.startswith("命令形"):
+                p.request = True
+            p.end = u.end
+            j += 1
+        preds.append(p)
+        i = max(j, i + 1)
+    return preds
+
+
+# Longest reply text analysed; beyond it the judge notes that it read only the start.
+MAX_CHARS = 4000
+
+
+def analyse(reply: str) -> Analysis:
+    norm = normalize(reply)
+    text = norm.text[:MAX_CHARS]
+    if len(text) < len(norm.text):
+        norm = Normalized(text, norm.offsets[: len(text)], norm.original)
+    sentences = split_sentences(text)
+    tokens: list[Token] = []
+    sent_of: list[int] = []
+    tok = get_tokenizer()
+    for si, (s, e) in enumerate(sentences):
+        for t in tok.tokenize(text[s:e], offset=s):
+            tokens.append(t)
+            sent_of.append(si)
+    a = Analysis(norm, sentences, tokens)
+    a.predicates = _predicates(tokens, sent_of)
+    return a

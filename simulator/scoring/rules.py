@@ -1,0 +1,448 @@
+"""The offline rule-based judge: Japanese morphology plus the rubric's signal lexicons.
+
+The judge reads the meaning each label stands for (LABELING.md), not a list of phrases:
+
+- a refusal is a verb of accepting or doing, negated or under かねる / わけにはいかない;
+- a boundary is a polite request to stop (〜はおやめください, 〜ないでください);
+- a concession is a yes-leaning or conditional promise, a bare 「承知しました」 with a
+  commitment, or a reply that does what the client's last line demanded; it outweighs a
+  refusal in the same reply (「今回に限り無償で対応しますが、次回からはお受けできません」);
+- composure is lost through insults, sarcasm, blaming, casual register or pleading; it is
+  shown through polite register plus acknowledging the client or calmly asking them to stop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from simulator.models import (
+    Assessment,
+    CheckResult,
+    ContextLine,
+    CriterionId,
+    CriterionScore,
+    Evidence,
+    Rubric,
+    ScenarioId,
+)
+from simulator.scoring.analysis import MAX_CHARS, Analysis, Match, Predicate, analyse
+from simulator.scoring.lexicon import DEMAND_TYPES, Compiled, compiled_for
+from simulator.text import japanese_share, normalize
+
+C = CriterionId
+
+_POLITE = re.compile(r"ます|ました|ません|です|でした|でしょう|ござ|ください|下さい|いただ|頂|申し|存じ|いたし|致し|まし|ませ|願")
+_FILLER = re.compile(r"^[\s…・、。.!！?？ー〜~]*(あ|え|えっと|その|あの|はい|ええ|いえ|いや|では|じゃあ)?[\s…・、。]*")
+_OBJECT_WINDOW = 16
+
+
+@dataclass
+class Finding:
+    """One piece of evidence found in the reply, in normalised offsets."""
+
+    signal: str
+    start: int
+    end: int
+    label: str  # Japanese name of the signal, used in the reason
+
+
+@dataclass
+class Reading:
+    """Everything the judge concluded about one reply, before it becomes scores."""
+
+    refusal: list[Finding] = field(default_factory=list)
+    boundary: list[Finding] = field(default_factory=list)
+    leave: list[Finding] = field(default_factory=list)
+    concession: list[Finding] = field(default_factory=list)
+    deferral: list[Finding] = field(default_factory=list)
+    hostile_strong: list[Finding] = field(default_factory=list)
+    hostile_weak: list[Finding] = field(default_factory=list)
+    panic: list[Finding] = field(default_factory=list)
+    acknowledge: list[Finding] = field(default_factory=list)
+    calm_request: list[Finding] = field(default_factory=list)
+    contract: list[Finding] = field(default_factory=list)
+    record: list[Finding] = field(default_factory=list)
+    escalation: list[Finding] = field(default_factory=list)
+    casual: list[Finding] = field(default_factory=list)
+    demands: list[str] = field(default_factory=list)
+
+
+def _f(m: Match, signal: str, label: str) -> Finding:
+    return Finding(signal, m.start, m.end, label)
+
+
+def _pf(p: Predicate, signal: str, label: str) -> Finding:
+    return Finding(signal, p.start, p.end, label)
+
+
+def _dedupe(fs: list[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    for f in sorted(fs, key=lambda f: (f.start, -(f.end - f.start))):
+        if any(f.start < g.end and g.start < f.end for g in out):
+            continue
+        out.append(f)
+    return out
+
+
+def _client_line(context: list[ContextLine]) -> str:
+    for line in reversed(context):
+        if line.role == "client":
+            return normalize(line.text).text
+    return ""
+
+
+def _client_prohibitions(client: str) -> set[str]:
+    """Verbs the client forbade (「切るなよ」「切ったら承知しないぞ」): negating them complies."""
+    from simulator.text import tokenize
+
+    out: set[str] = set()
+    toks = tokenize(client) if client else []
+    for i, t in enumerate(toks):
+        if t.pos1 != "動詞":
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        nxt2 = toks[i + 2] if i + 2 < len(toks) else None
+        if nxt is not None and nxt.surface == "な" and nxt.pos2 == "終助詞":
+            out.add(t.lemma)
+        if nxt is not None and nxt.lemma == "た" and nxt2 is not None and nxt2.surface == "ら":
+            out.add(t.lemma)
+        if nxt is not None and nxt.surface == "たら":
+            out.add(t.lemma)
+    if re.search(r"帰さ(ない|ん)", client):
+        out.add("帰る")
+    return out
+
+
+class Reader:
+    """Applies one compiled rubric to one reply."""
+
+    def __init__(self, lex: Compiled) -> None:
+        self.lex = lex
+
+    # ------------------------------------------------------------------ firm
+    def _firm(self, a: Analysis, r: Reading, client: str, scenario: ScenarioId) -> None:
+        lx = self.lex
+        accept = lx.words("accept_verbs")
+        non_refusal = lx.words("non_refusal_verbs")
+        non_nouns = lx.words("non_refusal_nouns")
+        deferral_sents = set()
+        for m in a.find(lx.lex("deferral"), "deferral"):
+            deferral_sents.add(m.sentence)
+            r.deferral.append(_f(m, "deferral", "先送り（自分では決められない）"))
+        forbidden = _client_prohibitions(client)
+
+        complied_by_negation: list[Finding] = []
+        for p in a.predicates:
+            if not (p.neg or p.kaneru) or p.prohibition or p.conditional or p.question:
+                continue
+            if p.lemma in forbidden or p.head in forbidden:
+                complied_by_negation.append(_pf(p, "compliance", "相手が禁じたことを守ると約束"))
+                continue
+            if p.sentence in deferral_sents:
+                continue
+            is_refusal = False
+            if p.lemma in accept or p.head in accept and not p.noun_head:
+                is_refusal = True
+            elif (p.potential or p.kaneru) and p.lemma not in non_refusal and p.lemma not in non_nouns:
+                is_refusal = True
+            elif p.head in ("為る", "致す", "遣る") and p.lemma not in non_nouns and p.lemma not in non_refusal:
+                is_refusal = True
+            if is_refusal:
+                r.refusal.append(_pf(p, "refusal", "断り"))
+        for m in a.find(lx.sig(C.firm, "refusal"), "refusal"):
+            if m.sentence not in deferral_sents:
+                r.refusal.append(_f(m, "refusal", "断り"))
+        for p in a.predicates:
+            if p.prohibition and p.request:
+                r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
+            elif p.prohibition and a.text[p.end : p.end + 1] in ("。", "！", "!", "") and p.head not in non_refusal:
+                r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
+        for m in a.find(lx.sig(C.firm, "boundary"), "boundary"):
+            r.boundary.append(_f(m, "boundary", "やめてほしいと線を引く"))
+        for m in a.find(lx.sig(C.firm, "leave"), "leave", check_neg=True):
+            r.leave.append(_f(m, "leave", "退席・終了を告げる"))
+
+        # concession ------------------------------------------------------------
+        for m in a.find(lx.sig(C.firm, "concession_strong"), "concession", check_neg=True):
+            r.concession.append(_f(m, "concession", "譲歩・曖昧な前向き回答"))
+        r.concession.extend(complied_by_negation)
+        if scenario == ScenarioId.sexual_harassment:
+            for m in a.find(lx.sig(C.firm, "laughter"), "laughter"):
+                r.concession.append(_f(m, "laughter", "笑ってかわす（曖昧な対応）"))
+        firm_positive = bool(r.refusal or r.boundary or r.leave)
+        r.demands = [t for t in DEMAND_TYPES if any(p.search(client) for p in lx.lex(f"demand_{t}"))]
+        demanded = bool(r.demands) or bool(re.search(r"(しろ|しな|ろ|れ|せ|て|って)(よ|ね|な)?[。！!？?]*$", client))
+        commits = [p for p in a.predicates if self._commitment(p)]
+        openers = a.find(lx.sig(C.firm, "compliance_opener"), "opener")
+        if openers and demanded and not firm_positive:
+            rest = a.text[openers[0].end :]
+            substantive = [p for p in commits if p.start >= openers[0].end]
+            if substantive or len(_FILLER.sub("", rest).strip("。…、 ")) <= 12:
+                r.concession.append(_f(openers[0], "compliance", "要求をそのまま受け入れる返事"))
+        if not firm_positive:
+            for t in r.demands:
+                for m in a.find(lx.lex(f"accept_{t}"), t, check_neg=True):
+                    r.concession.append(_f(m, f"accept_{t}", "相手の要求に応じる約束"))
+
+    def _commitment(self, p: Predicate) -> bool:
+        if p.neg or p.kaneru or p.request or p.question or p.conditional or p.imperative or p.past:
+            return False
+        if p.prohibition:
+            return False
+        procedural = self.lex.words("procedural_verbs")
+        return p.lemma not in procedural or (p.head == p.lemma and p.head not in procedural)
+
+    # ------------------------------------------------------------------ calm
+    def _calm(self, a: Analysis, r: Reading) -> None:
+        lx = self.lex
+        for m in a.find(lx.sig(C.calm, "hostile_strong"), "hostile"):
+            r.hostile_strong.append(_f(m, "hostile", "皮肉・侮辱・言い返し"))
+        for p in a.predicates:
+            if p.imperative:
+                r.hostile_strong.append(_pf(p, "imperative", "命令口調"))
+        for m in a.find(lx.sig(C.calm, "hostile_weak"), "rude"):
+            r.hostile_weak.append(_f(m, "rude", "くだけた・責める口調"))
+        for m in a.find(lx.sig(C.calm, "panic"), "panic"):
+            r.panic.append(_f(m, "panic", "動揺・懇願"))
+        # register: a sentence with a predicate but no polite form is casual
+        for i, (s, e) in enumerate(a.sentences):
+            sent = a.text[s:e]
+            has_pred = any(p.sentence == i for p in a.predicates) or bool(
+                re.search(r"(い|だ|よ|ね|わ|ぞ|ぜ)[。！!？?…]*$", sent)
+            )
+            core = _FILLER.sub("", sent).strip("。！!？?…、 ")
+            if has_pred and len(core) >= 3 and not _POLITE.search(sent):
+                r.casual.append(Finding("casual", s, e, "丁寧語でない"))
+        # acknowledging: an acknowledging verb with what the client said as its object
+        ack_verbs = lx.words("ack_verbs")
+        objects = lx.sig(C.calm, "acknowledge_object")
+        for p in a.predicates:
+            if p.lemma not in ack_verbs and p.head not in ack_verbs:
+                continue
+            if p.neg or p.request or p.question or p.conditional:
+                continue
+            s0 = a.sentences[p.sentence][0]
+            window = a.text[max(s0, p.start - _OBJECT_WINDOW) : p.start]
+            if any(o.search(window) for o in objects):
+                r.acknowledge.append(Finding("acknowledge", max(s0, p.start - 8), p.end, "受け止め"))
+        for m in a.find(lx.sig(C.calm, "acknowledge_phrase"), "acknowledge", check_neg=True):
+            r.acknowledge.append(_f(m, "acknowledge", "受け止め"))
+        cushions = a.find(lx.sig(C.calm, "cushion"), "cushion")
+        for m in a.find(lx.sig(C.calm, "apology"), "apology"):
+            if any(c.start <= m.start < c.end for c in cushions):
+                continue
+            s0 = a.sentences[m.sentence][0]
+            before = re.sub(r"(大変|誠に|本当に|重ねて|改めて|まことに|心より|深く|申し訳|ご|お)", "", a.text[s0 : m.start])
+            before = _FILLER.sub("", before).strip("、。… ")
+            if len(before) >= 3 and not re.search(r"(すみません|すいません)[、…]", a.text[s0 : m.start]):
+                r.acknowledge.append(Finding("apology", s0, m.end, "事実に基づく謝罪"))
+        for m in a.find(lx.sig(C.calm, "calm_request"), "calm_request"):
+            r.calm_request.append(_f(m, "calm_request", "落ち着いた制止"))
+
+    # ------------------------------------------------------------------ others
+    def _contract(self, a: Analysis, r: Reading) -> None:
+        for m in a.find(self.lex.sig(C.contract, "grounds"), "contract"):
+            r.contract.append(_f(m, "contract", "契約・方針への言及"))
+        ctx = self.lex.sig(C.contract, "scope_verbs_context")
+        for p in a.predicates:
+            if p.neg and p.lemma in ("含む", "入る", "含まれる"):
+                s0 = a.sentences[p.sentence][0]
+                if any(c.search(a.text[s0 : p.end]) for c in ctx):
+                    r.contract.append(_pf(p, "scope", "合意した範囲に含まれないと示す"))
+
+    def _record(self, a: Analysis, r: Reading) -> None:
+        lx = self.lex
+        nots = a.find(lx.sig(C.record, "not_record"), "not")
+        for g, label in (("record", "記録する"), ("writing", "書面に移す")):
+            for m in a.find(lx.sig(C.record, g), g, check_neg=True):
+                if any(n.start <= m.start < n.end for n in nots):
+                    continue
+                r.record.append(_f(m, g, label))
+
+    def _escalation(self, a: Analysis, r: Reading) -> None:
+        lx = self.lex
+        verbs = lx.sig(C.escalation, "handover_verb")
+        for m in a.find(lx.sig(C.escalation, "handover_party"), "handover"):
+            s, e = a.sentences[m.sentence]
+            if any(v.search(a.text[m.end : e]) for v in verbs):
+                r.escalation.append(_f(m, "handover", "上長・窓口・会社間への引き継ぎ"))
+        for m in a.find(lx.sig(C.escalation, "legal"), "legal"):
+            r.escalation.append(_f(m, "legal", "警察・法的対応"))
+        for m in a.find(lx.sig(C.escalation, "time_limit"), "time_limit"):
+            r.escalation.append(_f(m, "time_limit", "時間を区切る"))
+        for f in r.leave:
+            r.escalation.append(Finding("leave", f.start, f.end, "退席・対応の終了"))
+
+    def read(self, a: Analysis, client: str, scenario: ScenarioId) -> Reading:
+        r = Reading()
+        self._firm(a, r, client, scenario)
+        self._calm(a, r)
+        self._contract(a, r)
+        self._record(a, r)
+        self._escalation(a, r)
+        for name in ("refusal", "boundary", "leave", "concession", "hostile_strong", "hostile_weak", "panic",
+                     "acknowledge", "calm_request", "contract", "record", "escalation"):  # fmt: skip
+            setattr(r, name, _dedupe(getattr(r, name)))
+        return r
+
+
+# ---------------------------------------------------------------------- scoring
+
+
+def _quote(a: Analysis, fs: list[Finding], n: int = 2) -> str:
+    return "・".join(f"「{a.text[f.start : f.end]}」" for f in fs[:n])
+
+
+def _evidence(a: Analysis, fs: list[Finding]) -> list[Evidence]:
+    out = []
+    for f in fs[:6]:
+        s, e = a.norm.span(f.start, f.end)
+        out.append(Evidence(text=a.norm.original[s:e], start=s, end=e, signal=f.signal))
+    return out
+
+
+def _graded(fs: list[Finding]) -> int:
+    kinds = {f.signal for f in fs}
+    return 3 if len(fs) >= 2 and (len(kinds) >= 2 or len(fs) >= 3) else 2
+
+
+def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, CriterionScore]:
+    scores: dict[CriterionId, CriterionScore] = {}
+
+    def put(cid: CriterionId, score: int, reason: str, fs: list[Finding]) -> None:
+        crit = rubric.criterion(cid)
+        scores[cid] = CriterionScore(
+            criterion=cid,
+            reason=f"{reason}（{crit.descriptors.for_score(score)}）",
+            score=score,
+            evidence=_evidence(a, fs),
+            manual_ref=crit.manual_quotes[0],
+        )
+
+    # calm
+    lost = r.hostile_strong or len(r.panic) >= 2 or len(r.hostile_weak) + min(len(r.casual), 2) >= 2
+    if lost:
+        fs = r.hostile_strong + r.panic + r.hostile_weak + r.casual
+        what = "動揺・懇願" if len(r.panic) >= 2 and not r.hostile_strong else "言い返し・皮肉・くだけた口調"
+        put(C.calm, 0, f"{_quote(a, fs)}に{what}が表れています", fs)
+    else:
+        calm_fs = r.acknowledge + r.calm_request + [f for f in r.boundary if _polite_at(a, f)]
+        if calm_fs and not r.casual:
+            score = 3 if (r.acknowledge and (r.calm_request or r.boundary)) or len(r.acknowledge) >= 2 else 2
+            put(C.calm, score, f"丁寧な口調で{_quote(a, calm_fs)}と受け止め・制止をしています", calm_fs)
+        else:
+            put(C.calm, 1, "丁寧ですが、相手の話を受け止める言葉や穏やかな制止が見当たりません", [])
+
+    # firm
+    positive = r.refusal + r.boundary + r.leave
+    if r.concession:
+        put(C.firm, 0, f"{_quote(a, r.concession)}が不当な要求への譲歩にあたります", r.concession)
+    elif positive:
+        put(C.firm, _graded(positive), f"{_quote(a, positive)}ではっきり線を引いています", positive)
+    elif r.deferral:
+        put(C.firm, 1, f"{_quote(a, r.deferral)}は判断の先送りで、断りにも譲歩にもなっていません", r.deferral)
+    else:
+        put(C.firm, 1, "要求を断る言葉も、線を引く言葉もありません", [])
+
+    # contract
+    if r.contract and r.concession:
+        put(C.contract, 1, f"{_quote(a, r.contract)}と契約に触れていますが、譲歩しているため主張になっていません", r.contract)
+    elif r.contract:
+        put(C.contract, _graded(r.contract), f"{_quote(a, r.contract)}と契約・方針を根拠にしています", r.contract)
+    else:
+        put(C.contract, 1, "契約の範囲や会社の方針への言及がありません", [])
+
+    # record
+    if r.record:
+        put(C.record, _graded(r.record), f"{_quote(a, r.record)}と記録・書面化を伝えています", r.record)
+    else:
+        put(C.record, 1, "記録や書面でのやり取りへの言及がありません", [])
+
+    # escalation
+    if r.escalation:
+        put(C.escalation, _graded(r.escalation), f"{_quote(a, r.escalation)}で引き継ぎ・区切りを示しています", r.escalation)
+    else:
+        put(C.escalation, 1, "上長・窓口への引き継ぎ、時間の区切り、退席、法的対応への言及がありません", [])
+    return scores
+
+
+def _polite_at(a: Analysis, f: Finding) -> bool:
+    s, e = a.sentences[a.sentence_of(f.start)]
+    return bool(_POLITE.search(a.text[s:e]))
+
+
+def _checks(a: Analysis | None, rubric: Rubric, lex: Compiled, scenario: ScenarioId, client: str) -> list[CheckResult]:
+    out = []
+    for chk in rubric.checks_for(scenario):
+        pats = lex.checks.get(chk.id, [])
+        hit = [] if a is None else a.find(pats, chk.id, check_neg=True)
+        if a is None:
+            out.append(CheckResult(id=chk.id, label=chk.label, passed=None, reason="返答を判定できないため確認していません"))
+            continue
+        trigger = "physical_risk" if chk.id == "safety" else "overtime"
+        needed = any(p.search(client) for p in lex.lex(trigger))
+        if hit:
+            reason = f"「{a.text[hit[0].start : hit[0].end]}」で{chk.description.split('、')[-1].rstrip('か。')}ています"
+            out.append(CheckResult(id=chk.id, label=chk.label, passed=True, reason=reason))
+        elif needed:
+            out.append(CheckResult(id=chk.id, label=chk.label, passed=False, reason=f"この場面では{chk.description}"))
+        else:
+            out.append(
+                CheckResult(id=chk.id, label=chk.label, passed=None, reason="この発言の時点では確認が必要な状況ではありません")
+            )
+    return out
+
+
+class RuleJudge:
+    """Offline rule-based judge (``rules``): fast, deterministic, explainable."""
+
+    name = "rules"
+
+    def assess(
+        self, reply: str, context: list[ContextLine], scenario: ScenarioId | str, rubric: Rubric
+    ) -> Assessment:
+        scenario = ScenarioId(scenario)
+        lex = compiled_for(rubric)
+        client = _client_line(context)
+        notes: list[str] = []
+        why_not = _unscorable(reply)
+        if why_not:
+            return Assessment(
+                judge=self.name,
+                rubric_id=rubric.id,
+                rubric_version=rubric.version,
+                scenario=scenario,
+                scores={
+                    c.id: CriterionScore(criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0])
+                    for c in rubric.criteria
+                },
+                checks=_checks(None, rubric, lex, scenario, client),
+                notes=[why_not],
+            )
+        a = analyse(reply)
+        if len(normalize(reply).text) > MAX_CHARS:
+            notes.append(f"返答が長いため先頭の{MAX_CHARS}文字で判定しました / judged the first {MAX_CHARS} characters")
+        r = Reader(lex).read(a, client, scenario)
+        scores = score_reading(a, r, rubric)
+        return Assessment(
+            judge=self.name,
+            rubric_id=rubric.id,
+            rubric_version=rubric.version,
+            scenario=scenario,
+            scores=scores,
+            checks=_checks(a, rubric, lex, scenario, client),
+            concession=scores[C.firm].score == 0,
+            hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
+            notes=notes,
+        )
+
+
+def _unscorable(reply: str) -> str:
+    text = normalize(reply).text
+    if not text.strip():
+        return "返答が空のため判定できません / empty reply"
+    jp, share = japanese_share(text)
+    if jp < 2 or share < 0.3:
+        return "日本語の返答として読み取れないため判定できません / not Japanese enough to judge"
+    return ""
