@@ -1,0 +1,123 @@
+"""The store: accounts with hashed passwords, turns written at once, resume, privacy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from simulator.engine import Engine
+from simulator.library import load_personas
+from simulator.models import Outcome
+from simulator.store import AccessDenied, Store
+from simulator.store import schema as t
+from simulator.ui.services import Services
+
+PERSONA = sorted(load_personas())[0]
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'k.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    e = Engine(voice="scripted", judge="rules")
+    yield e
+    e.close()
+
+
+def test_migrations_are_recorded_once(db: str) -> None:
+    assert Store(db).applied == ["001_initial"]
+    assert Store(db).applied == []
+
+
+def test_passwords_are_hashed_and_checked(db: str) -> None:
+    s = Store(db)
+    s.add_user("sato", "correct horse", role="trainee", department="営業部")
+    with s.engine.connect() as conn:
+        stored = conn.execute(select(t.users.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2") and "correct horse" not in stored
+    assert s.authenticate("sato", "correct horse") is not None
+    assert s.authenticate("sato", "wrong password") is None
+    assert s.authenticate("nobody", "correct horse") is None
+    s.set_active("sato", False)
+    assert s.authenticate("sato", "correct horse") is None
+
+
+def test_short_password_and_unknown_role_are_refused(db: str) -> None:
+    s = Store(db)
+    with pytest.raises(ValueError, match="8文字"):
+        s.add_user("a", "short")
+    with pytest.raises(ValueError, match="役割"):
+        s.add_user("b", "long enough pw", role="boss")
+
+
+def test_turns_are_written_as_they_happen_and_a_restart_resumes(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("tanaka", "password123", department="開発部")
+    session = svc.start(u, PERSONA, seed=3)
+    svc.reply(u, session.id, "お話は伺います。ただ、契約の範囲外のご要望はお受けできません。")
+    # A new process: a fresh Store on the same file sees the turn and can continue.
+    svc2 = Services(Store(db), engine)
+    assert svc2.resumable(u) == session.id
+    loaded = svc2.load(u, session.id)
+    assert len(loaded.turns) == 1 and loaded.turns[0].assessments
+    a = loaded.turns[0].assessments[0]
+    assert a.rubric_id == "default" and a.rubric_version >= 1 and a.judge == "rules"
+    _, turn2 = svc2.reply(u, session.id, "本日の内容は記録し、上長に報告いたします。")
+    assert turn2.index == 2
+    rows = svc2.store.score_rows(u)
+    assert {r["criterion"] for r in rows} == {"calm", "firm", "contract", "record", "escalation"}
+    assert all(r["rubric_version"] >= 1 and r["judge"] == "rules" and r["user_role"] == "trainee" for r in rows)
+
+
+def test_a_trainee_never_reaches_another_trainees_session(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    a = svc.store.add_user("trainee_a", "password-a1")
+    b = svc.store.add_user("trainee_b", "password-b1")
+    hr = svc.store.add_user("hr_user", "password-h1", role="hr")
+    sa = svc.start(a, PERSONA, seed=1)
+    with pytest.raises(AccessDenied):
+        svc.load(b, sa.id)
+    with pytest.raises(AccessDenied):
+        svc.reply(b, sa.id, "代わりに返答します")
+    with pytest.raises(AccessDenied):
+        svc.report(b, sa.id)
+    with pytest.raises(AccessDenied):
+        svc.retry(b, sa.id, 1, "やり直し")
+    assert [r["id"] for r in svc.history(b)] == []
+    assert [r["id"] for r in svc.store.list_sessions(b, user_id=a.id)] == []
+    # Staff may read (not write) every session.
+    assert svc.load(hr, sa.id).id == sa.id
+    with pytest.raises(AccessDenied):
+        svc.reply(hr, sa.id, "人事が代わりに返答")
+
+
+def test_retry_from_a_turn_keeps_both_branches(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("suzuki", "password123")
+    s = svc.start(u, PERSONA, seed=5)
+    svc.reply(u, s.id, "承知しました。今回に限り無料で対応いたします。")
+    svc.reply(u, s.id, "わかりました、なんとかします。")
+    branch, turn = svc.retry(u, s.id, 1, "恐れ入りますが、契約の範囲外のご要望は会社の方針としてお受けできません。")
+    assert branch.parent_id == s.id and branch.branch_turn == 1
+    assert len(branch.turns) == 1 and turn.index == 1
+    assert svc.load(u, s.id).turns[0].trainee.startswith("承知しました")
+    rep = svc.report(u, branch.id)
+    assert len(rep["branches"]) == 2
+    firm = [b["report"]["criteria"]["firm"]["mean"] for b in rep["branches"]]
+    assert firm[1] > firm[0]
+
+
+def test_end_button_ends_and_scores_the_session(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("ito", "password123")
+    s = svc.start(u, PERSONA, seed=2)
+    svc.reply(u, s.id, "ご不満の点は承知しました。")
+    ended = svc.end(u, s.id)
+    assert ended.outcome is Outcome.ended_by_trainee
+    row = svc.history(u)[0]
+    assert row["outcome"] == "ended_by_trainee" and row["overall"] is not None
