@@ -1,0 +1,516 @@
+"""The 報告 drill: after a session the trainee files the report the manual asks for.
+
+The manual's 「報告時の対応状況確認事項」 lists seven items. :func:`check_drill` checks each
+one for presence and for consistency with the session (the transcript, the director's
+state and the persona): the right channel, the real client, a demand that was actually
+made, a result that matches the ending, and an honest admission of any concession.
+The drill scores the 記録 criterion 1-3; 記録 is never violated, so it is never 0.
+
+The word lists live in ``rubrics/drill/keywords.yaml`` (validated by :class:`DrillLexicon`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulator.library import load_model
+from simulator.models import OUTCOME_LABELS, CriterionId, Demand, Outcome, Persona, Session
+from simulator.paths import RUBRICS_DIR
+
+LEXICON_PATH = RUBRICS_DIR / "drill" / "keywords.yaml"
+
+DRILL_FIELDS: list[tuple[str, str, str]] = [
+    (
+        "when_where",
+        "対応日時、場所",
+        "いつ・どこで（電話・オンライン会議・訪問先など）。例：11月28日 14時、先方本社の会議室",
+    ),
+    (
+        "requester",
+        "要望者の情報（わかる限り）",
+        "相手の会社名・氏名・役職。例：株式会社〇〇 購買部 部長 〇〇様",
+    ),
+    ("employee", "対応従業員", "対応した人（あなた）の氏名。同席者がいれば併記"),
+    (
+        "manager_instruction",
+        "管理者の指示（具体的に）",
+        "誰から・何をするよう指示されたか。まだ報告していなければ「指示なし（未報告）」",
+    ),
+    ("demand", "要望の内容", "相手が実際に求めたこと。言われていない要求は書かない"),
+    (
+        "result",
+        "対応結果",
+        "どう終わったか（引き継ぎ・相手が取り下げ・未解決など）。応じてしまった要求があれば正直に",
+    ),
+    ("other", "その他", "任意：録音・議事録の有無、同席者・目撃者、相手の言動で特に記録すべきこと"),
+]
+REQUIRED_KEYS: tuple[str, ...] = tuple(k for k, _l, _h in DRILL_FIELDS if k != "other")
+LABELS: dict[str, str] = {k: label for k, label, _h in DRILL_FIELDS}
+
+
+class DrillLexicon(BaseModel):
+    """``rubrics/drill/keywords.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Annotated[int, Field(ge=1)]
+    placeholders: list[str]
+    date_patterns: Annotated[list[str], Field(min_length=1)]
+    channel_words: dict[str, list[str]]
+    in_person_words: list[str]
+    place_suffixes: list[str]
+    company_affixes: list[str]
+    titles: list[str]
+    self_words: list[str]
+    authority_words: list[str]
+    instruction_words: list[str]
+    no_instruction_words: list[str]
+    not_reported_words: list[str]
+    min_instruction_chars: Annotated[int, Field(ge=1)] = 8
+    outcome_words: dict[Outcome, Annotated[list[str], Field(min_length=1)]]
+    admission_stems: list[str]
+    negative_tails: list[str]
+    demand_groups: dict[str, Annotated[list[str], Field(min_length=1)]]
+
+
+@lru_cache(maxsize=4)
+def lexicon(path: Path = LEXICON_PATH) -> DrillLexicon:
+    return load_model(path, DrillLexicon)
+
+
+class DrillItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    label: str
+    value: str = Field(default="", description="受講者が書いた内容")
+    required: bool = True
+    ok: bool
+    noted: bool = Field(default=False, description="受け付けたが、補足の指摘がある")
+    message: str = Field(description="何が足りないか・やり取りと何が食い違うか")
+
+
+class DrillResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: CriterionId = CriterionId.record
+    items: list[DrillItem]
+    score: Annotated[int, Field(ge=1, le=3)]
+    summary: str
+
+    def item(self, key: str) -> DrillItem:
+        for it in self.items:
+            if it.key == key:
+                return it
+        raise KeyError(key)
+
+    @property
+    def problems(self) -> list[DrillItem]:
+        return [it for it in self.items if not it.ok]
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def norm(text: str) -> str:
+    """NFKC, lower case, no whitespace: the form every comparison uses."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower()
+
+
+def _any(words: list[str], text: str) -> str | None:
+    for w in words:
+        nw = norm(w)
+        if nw and nw in text:
+            return w
+    return None
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+_CHUNK = re.compile(r"[一-龯々〆ヵヶァ-ヴーa-z0-9%]+")
+
+
+def chunks(text: str, min_len: int = 2) -> list[str]:
+    """Content words of ``text`` (runs of kanji, katakana, letters and digits)."""
+    return [c for c in _CHUNK.findall(norm(text)) if len(c) >= min_len]
+
+
+def is_placeholder(value: str, lex: DrillLexicon) -> bool:
+    v = norm(value).strip("。、.,!！()（）「」[]【】")
+    if v in {norm(w) for w in lex.self_words}:
+        return False
+    return len(v) < 2 or v in {norm(p) for p in lex.placeholders}
+
+
+def _client_lines(session: Session) -> str:
+    parts = [session.opening]
+    for t in session.turns:
+        parts.extend(x for x in (t.client_before, t.client_after, t.closing) if x)
+    return norm("\n".join(parts))
+
+
+# --------------------------------------------------------------------------- item checks
+
+
+def _check_when_where(value: str, session: Session, persona: Persona, lex: DrillLexicon) -> tuple[bool, str]:
+    text = norm(value)
+    has_time = any(re.search(p, text) for p in lex.date_patterns)
+    right = lex.channel_words.get(persona.channel, [])
+    place = _any(right, text)
+    if place is None and persona.channel == "対面":
+        place = _setting_place(text, persona, lex)
+    wrong = None
+    if place is None:
+        for ch, words in lex.channel_words.items():
+            if ch == persona.channel:
+                continue
+            if w := _any(lex.in_person_words if ch == "対面" else words, text):
+                wrong = (ch, w)
+                break
+    where_hint = persona.channel
+    if persona.channel == "対面" and (sp := _setting_place(norm(persona.setting), persona, lex)):
+        where_hint = f"対面（{sp}）"
+    if wrong is not None:
+        return (
+            False,
+            f"「{wrong[1]}」とありますが、この対応は{persona.channel}でした。場所・方法は{where_hint}です。",
+        )
+    problems = []
+    if not has_time:
+        problems.append("日時（例：11月28日 14時、本日午後）")
+    if place is None:
+        problems.append(f"場所・方法（この場面では{where_hint}）")
+    if problems:
+        return False, "・".join(problems) + " が書かれていません。"
+    mismatch = _date_mismatch(text, session)
+    if mismatch:
+        return False, mismatch
+    return True, "日時と場所・方法が書かれています。"
+
+
+def _setting_place(text: str, persona: Persona, lex: DrillLexicon) -> str | None:
+    for c in chunks(persona.setting, 2):
+        for suf in lex.place_suffixes:
+            s = norm(suf)
+            if c.endswith(s) and len(c) > len(s):
+                # 「三河ダイナパーツ本社の購買部会議室」 -> accept 会議室, 本社, 購買部会議室 ...
+                for k in range(len(c) - len(s) - 1, -1, -1):
+                    cand = c[k:]
+                    if len(cand) >= 2 and cand in text:
+                        return cand
+    return None
+
+
+_FULL_DATE = re.compile(r"(?:(\d{4})[/\-.年])?(\d{1,2})[/\-.月](\d{1,2})日?")
+
+
+def _date_mismatch(text: str, session: Session) -> str | None:
+    """An explicit month/day more than a day away from the session's date."""
+    m = _FULL_DATE.search(text)
+    if not m:
+        return None
+    month, day = int(m.group(2)), int(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    created = session.created_at if session.created_at.tzinfo else session.created_at.replace(tzinfo=UTC)
+    # The trainee writes the local date; accept it in UTC, local time or JST, give or take a day.
+    candidates = {created, created.astimezone(), created.astimezone(_JST)}
+    for c in candidates:
+        for delta in (-1, 0, 1):
+            d = c + timedelta(days=delta)
+            if d.month == month and d.day == day:
+                return None
+    local = created.astimezone(_JST)
+    return f"日付が{month}月{day}日となっていますが、このセッションは{local.month}月{local.day}日に行われました。"
+
+
+# Japan has had no DST since 1951, so a fixed offset is exact and needs no tz database.
+_JST = timezone(timedelta(hours=9), "JST")
+
+
+def _company_core(company: str, lex: DrillLexicon) -> str:
+    core = norm(company)
+    for a in lex.company_affixes:
+        core = core.replace(norm(a), "")
+    return re.sub(r"[()（）]", "", core)
+
+
+def _check_requester(value: str, persona: Persona, lex: DrillLexicon) -> tuple[bool, str]:
+    text = norm(value)
+    c = persona.client
+    who = f"{c.company} {c.role} {c.name}"
+    core = _company_core(c.company, lex)
+    names = [norm(c.name), *(norm(p) for p in c.name.split())]
+    roles = [norm(p) for p in c.role.split() if len(norm(p)) >= 2]
+    titles = [norm(t) for t in lex.titles if norm(t) in norm(c.role)]
+    found: list[str] = []
+    if core and (core in text or any(core[i : i + 4] in text for i in range(0, max(1, len(core) - 3)))):
+        found.append("会社名")
+    if any(n and n in text for n in names):
+        found.append("氏名")
+    if any(r in text for r in roles) or any(t in text for t in titles):
+        found.append("役職")
+    if found:
+        return True, f"{'・'.join(found)}が書かれています。"
+    return False, f"相手が特定できません。この場面の相手は「{who}」です（わかる限り会社名・氏名・役職を）。"
+
+
+def _check_employee(value: str, employee_name: str, lex: DrillLexicon) -> tuple[bool, str]:
+    text = norm(value)
+    name_parts = [norm(employee_name), *(norm(p) for p in re.split(r"[\s　]+", employee_name or "") if p)]
+    if any(p and p in text for p in name_parts):
+        return True, "対応した従業員が書かれています。"
+    if _any(lex.self_words, text):
+        return True, "対応した従業員（本人）が書かれています。報告書では氏名で書くとより確実です。"
+    shown = f"（あなたの名前：{employee_name}）" if employee_name else ""
+    return False, f"対応した従業員として、あなたの氏名が書かれていません{shown}。"
+
+
+def _first_handoff_turn(session: Session, lex: DrillLexicon) -> int | None:
+    for t in session.turns:
+        a = t.assessment
+        esc = a.score(CriterionId.escalation) if a else None
+        if esc is not None and esc >= 2 and _any(lex.authority_words, norm(t.trainee)):
+            return t.index
+    return None
+
+
+def _check_instruction(value: str, session: Session, lex: DrillLexicon) -> tuple[bool, bool, str]:
+    """(ok, noted, message)."""
+    text = norm(value)
+    handoff = _first_handoff_turn(session, lex)
+    escalated = session.outcome is Outcome.escalated or handoff is not None
+    no_instr = _any(lex.no_instruction_words, text)
+    not_reported = _any(lex.not_reported_words, text)
+    if no_instr and not_reported:
+        if escalated:
+            where = f"ターン{handoff}で" if handoff else ""
+            return (
+                False,
+                False,
+                f"やり取りでは{where}上長・窓口への報告や引き継ぎを伝えています。"
+                "報告したうえで受けた指示を、誰から・何をするよう言われたか具体的に書いてください。",
+            )
+        return (
+            True,
+            True,
+            "「指示なし（未報告）」は正直な記録です。ただ、マニュアルは「社内の担当者に速やかに報告」を求めています。"
+            "すぐ上長か相談窓口に報告し、受けた指示を追記しましょう。",
+        )
+    if not text or is_placeholder(value, lex) or (no_instr and not not_reported):
+        return (
+            False,
+            False,
+            "管理者の指示が書かれていません。誰から・何をするよう指示されたかを具体的に書くか、"
+            "まだ報告していなければ「指示なし（未報告）」と書いてください。",
+        )
+    long_enough = len(text) >= lex.min_instruction_chars
+    who = _any(lex.authority_words, text)
+    verb = _any(lex.instruction_words, text)
+    if long_enough and (who or verb):
+        return True, False, "管理者の指示が具体的に書かれています。"
+    return (
+        False,
+        False,
+        "管理者の指示が具体的ではありません。誰（上長・課長・相談窓口など）から、何をするよう指示されたかを書いてください。",
+    )
+
+
+def _demand_terms(persona: Persona) -> dict[str, tuple[list[str], list[str]]]:
+    """demand id -> (keywords, content chunks of its text), normalised."""
+    return {d.id: ([norm(k) for k in d.keywords if norm(k)], chunks(d.text)) for d in persona.demands}
+
+
+def _demand_matches(text: str, kws: list[str], chs: list[str]) -> str | None:
+    for k in kws:
+        if k in text:
+            return k
+    hits = [c for c in chs if c in text]
+    if len(hits) >= 2 or any(len(h) >= 4 for h in hits):
+        return hits[0]
+    return None
+
+
+def made_demands(session: Session, persona: Persona) -> list[Demand]:
+    """The demands the client made: those the director recorded, and those whose
+    keywords the client actually said (a voice may voice one before it is recorded)."""
+    said = _client_lines(session)
+    terms = _demand_terms(persona)
+    return [
+        d
+        for d in persona.demands
+        if d.id in session.state.demands_made or any(k in said for k in terms[d.id][0])
+    ]
+
+
+def _check_demand(value: str, session: Session, persona: Persona, lex: DrillLexicon) -> tuple[bool, str]:
+    text = norm(value)
+    said = _client_lines(session)
+    terms = _demand_terms(persona)
+    made = made_demands(session, persona)
+    made_ids = {d.id for d in made}
+    never = [d for d in persona.demands if d.id not in made_ids]
+    made_words = {k for d in made for k in terms[d.id][0]} | {c for d in made for c in terms[d.id][1]}
+    made_blob = norm(" ".join(d.text + " " + " ".join(d.keywords) for d in made))
+
+    problems: list[str] = []
+    for d in never:
+        kws, chs = terms[d.id]
+        own_kws = [k for k in kws if k not in made_words and k not in said]
+        own_chs = [c for c in chs if c not in made_words and c not in said]
+        hit = _demand_matches(text, own_kws, own_chs)
+        if hit:
+            problems.append(f"「{hit}」（{_short(d.text, 30)}）は、このやり取りでは相手が求めていません")
+    for group, words in lex.demand_groups.items():
+        w = _any(words, text)
+        voiced = _any(words, said) or _any(words, made_blob)
+        if w and not voiced and not any(w in p for p in problems):
+            problems.append(f"「{w}」（{group}）は、このやり取りでは相手が求めていません")
+
+    matched = None
+    for d in made:
+        kws, chs = terms[d.id]
+        if _demand_matches(text, kws, chs):
+            matched = d
+            break
+    actual = "／".join(_short(d.text, 40) for d in made)
+    if problems:
+        return False, "、".join(problems) + f"。実際の要求：{actual}"
+    if matched is None:
+        return False, f"相手が実際に求めた内容が書かれていません。実際の要求：{actual}"
+    return True, f"実際の要求（{_short(matched.text, 30)}）と一致しています。"
+
+
+def _admits(text: str, lex: DrillLexicon) -> bool:
+    tails = [re.compile(p) for p in lex.negative_tails]
+    for stem in lex.admission_stems:
+        s = norm(stem)
+        start = text.find(s)
+        while start != -1:
+            tail = text[start + len(s) : start + len(s) + 8]
+            if not any(t.search(tail) for t in tails):
+                return True
+            start = text.find(s, start + 1)
+    return False
+
+
+def _concession_turn(session: Session) -> tuple[int, str] | None:
+    before: list[str] = []
+    for t in session.turns:
+        if len(t.state.demands_granted) > len(before):
+            return t.index, t.trainee
+        before = t.state.demands_granted
+    return None
+
+
+def _check_result(value: str, session: Session, persona: Persona, lex: DrillLexicon) -> tuple[bool, str]:
+    text = norm(value)
+    outcome = session.outcome
+    shows = OUTCOME_LABELS[outcome] + (
+        f"（{session.state.ending_reason}）" if session.state.ending_reason else ""
+    )
+    problems: list[str] = []
+    right = _any(lex.outcome_words.get(outcome, []), text)
+    if right is None:
+        claimed = None
+        for o, words in lex.outcome_words.items():
+            if o is not outcome and (w := _any(words, text)):
+                claimed = w
+                break
+        if claimed:
+            problems.append(f"「{claimed}」とありますが、やり取りの結果は「{shows}」でした")
+        else:
+            problems.append(f"どう終わったかが書かれていません。やり取りの結果は「{shows}」でした")
+    if session.state.demands_granted and not _admits(text, lex):
+        granted = [d.text for d in persona.demands if d.id in session.state.demands_granted]
+        where = _concession_turn(session)
+        at = f"ターン{where[0]}の「{_short(where[1], 30)}」で" if where else ""
+        problems.append(
+            f"{at}不当な要求（{_short(granted[0] if granted else '', 30)}）に応じていますが、報告に書かれていません。"
+            "応じたことは「〜に応じてしまった」と正直に書いてください"
+        )
+    if problems:
+        return False, "。".join(problems) + "。"
+    if session.state.demands_granted:
+        return True, "結果と、要求に応じてしまったことが正直に書かれています。"
+    return True, f"結果（{OUTCOME_LABELS[outcome]}）と一致しています。"
+
+
+# --------------------------------------------------------------------------- the drill
+
+
+def _score(ok_required: int, total_required: int) -> int:
+    if ok_required >= total_required:
+        return 3
+    if ok_required >= total_required - 2:
+        return 2
+    return 1
+
+
+def check_drill(
+    fields: dict[str, str], session: Session, persona: Persona, employee_name: str
+) -> DrillResult:
+    """Check a filed report against the session. ``fields`` maps the keys of
+    :data:`DRILL_FIELDS` to what the trainee wrote; unknown keys are ignored."""
+    lex = lexicon()
+    items: list[DrillItem] = []
+    for key, label, _help in DRILL_FIELDS:
+        value = (fields.get(key) or "").strip()
+        required = key in REQUIRED_KEYS
+        noted = False
+        if key == "other":
+            ok, msg = (
+                True,
+                (
+                    "記入されています。"
+                    if value
+                    else "任意の項目です（録音・議事録の有無、同席者などがあれば記入）。"
+                ),
+            )
+        elif key == "manager_instruction":
+            ok, noted, msg = _check_instruction(value, session, lex)
+        elif not value or is_placeholder(value, lex):
+            ok, msg = False, f"{label}が書かれていません。"
+            if key == "demand":
+                msg += "実際の要求：" + "／".join(_short(d.text, 40) for d in made_demands(session, persona))
+            elif key == "result":
+                msg += f"やり取りの結果は「{OUTCOME_LABELS[session.outcome]}」でした。"
+        elif key == "when_where":
+            ok, msg = _check_when_where(value, session, persona, lex)
+        elif key == "requester":
+            ok, msg = _check_requester(value, persona, lex)
+        elif key == "employee":
+            ok, msg = _check_employee(value, employee_name, lex)
+        elif key == "demand":
+            ok, msg = _check_demand(value, session, persona, lex)
+        elif key == "result":
+            ok, msg = _check_result(value, session, persona, lex)
+        else:  # pragma: no cover - DRILL_FIELDS and this function change together
+            raise KeyError(key)
+        items.append(
+            DrillItem(key=key, label=label, value=value, required=required, ok=ok, noted=noted, message=msg)
+        )
+
+    req = [it for it in items if it.required]
+    good = sum(1 for it in req if it.ok)
+    score = _score(good, len(req))
+    bad = [it.label for it in req if not it.ok]
+    if not bad:
+        summary = f"必要な{len(req)}項目すべてが記入され、やり取りと一致しています。"
+        if any(it.noted for it in items):
+            summary += "補足の指摘も確認してください。"
+    else:
+        summary = (
+            f"必要な{len(req)}項目のうち{good}項目が適切です。「{'」「'.join(bad)}」を見直してください。"
+        )
+    return DrillResult(items=items, score=score, summary=summary)
