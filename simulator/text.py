@@ -73,7 +73,8 @@ def normalize(text: str) -> Normalized:
         if i < skip_until:
             i += 1
             continue
-        norm = unicodedata.normalize("NFKC", ch)
+        # keep the ellipsis one character: hesitation 「…」 is a signal, not three dots
+        norm = ch if ch in "…‥" else unicodedata.normalize("NFKC", ch)
         if _SPACE.match(norm or " ") and len(norm) <= 1:
             # Japanese needs no spaces: drop one after a Japanese character so that
             # 「お控え　ください」 reads as one phrase

@@ -26,6 +26,8 @@ _NOMINAL = {"こと", "事", "の", "訳", "わけ"}
 
 # 「ぬ」 etc. in the few characters after a phrase match: 「ご期待に沿えず」
 _NEG_AFTER = re.compile(r"^[^。、！？!?]{0,10}?(ず|ない|ぬ|ません|かね|兼ね|わけには)")
+# the phrase is the client's, quoted back: 「今回だけとおっしゃられても」
+_QUOTED_AFTER = re.compile(r"^(だ)?(と|って|とは)(おっしゃ|仰|言われ|いわれ|申され|言って|のご要望|のお話)")
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Predicate:
     conditional: bool = False
     imperative: bool = False
     noun_head: bool = False
+    humble: bool = False  # いたす in the chain: 「いたしません」 is always a choice, never a state
 
 
 @dataclass
@@ -100,6 +103,8 @@ class Analysis:
         return None
 
     def negated_after(self, start: int, end: int) -> bool:
+        if _QUOTED_AFTER.match(self.text[end:]):
+            return True
         p = self.predicate_at(start, end)
         if p is not None and (p.neg or p.kaneru) and not p.prohibition:
             return True
@@ -146,6 +151,8 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
         p = Predicate(lemma=lemma, head=t.lemma, start=start, end=t.end, sentence=sent_of[i], noun_head=noun_head)
         if t.lemma == "出来る":
             p.potential = True
+        if t.lemma == "致す":
+            p.humble = True
         if t.conj.startswith("命令形"):
             if i + 1 < n and tokens[i + 1].lemma == "ます":
                 p.potential = True  # 「承れません」
@@ -181,10 +188,14 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
                 break
             else:
                 break
+            if u.conj.startswith("仮定形") or u.surface in ("なら", "ならば", "たら"):
+                p.conditional = True
             if u.lemma in _NEG:
                 p.neg = True
             elif u.lemma in _POTENTIAL_AUX:
                 p.potential = True
+            elif u.lemma == "致す":
+                p.humble = True
             elif u.lemma == "兼ねる":
                 p.kaneru = True
             elif u.lemma in _REQUEST:
@@ -209,6 +220,19 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
 
 # Longest reply text analysed; beyond it the judge notes that it read only the start.
 MAX_CHARS = 4000
+
+
+def predicates_of(text: str) -> tuple[list[Predicate], str]:
+    """Predicates of any text (the client's line), with the normalised text they index."""
+    norm = normalize(text).text[:MAX_CHARS]
+    tokens: list[Token] = []
+    sent_of: list[int] = []
+    tok = get_tokenizer()
+    for si, (s, e) in enumerate(split_sentences(norm)):
+        for t in tok.tokenize(norm[s:e], offset=s):
+            tokens.append(t)
+            sent_of.append(si)
+    return _predicates(tokens, sent_of), norm
 
 
 def analyse(reply: str) -> Analysis:

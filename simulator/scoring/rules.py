@@ -35,6 +35,18 @@ C = CriterionId
 _POLITE = re.compile(r"ます|ました|ません|です|でした|でしょう|ござ|ください|下さい|いただ|頂|申し|存じ|いたし|致し|まし|ませ|願")
 _FILLER = re.compile(r"^[\s…・、。.!！?？ー〜~]*(あ|え|えっと|その|あの|はい|ええ|いえ|いや|では|じゃあ)?[\s…・、。]*")
 _OBJECT_WINDOW = 16
+# a noun phrase with a topic/object particle just before an acknowledging verb
+_NOUN_OBJECT = re.compile(
+    r"[一-龥ァ-ヶー々][ぁ-ん]{0,2}(の(内容|点|こと|件))?(は|も|を|について(は)?|として|、)"
+    r"(確かに|よく|重々|十分|しっかり|真摯に|重く|ありがたく|大変|すべて|全て)?(お|ご)?$"
+)
+# a conditional right after a phrase: 「控えていただけるなら」 is a bargain, not a request
+_COND_AFTER = re.compile(r"^[^。、！？!?]{0,6}?(の)?(でしたら|なら|ならば|れば|えば|たら)")
+# the client's line asks or tells the trainee to do something
+_DEMANDING = re.compile(
+    r"(て|って|で)(よ|ね|くれ|ほしい|欲しい|もらえ|もらう|もらおう|おいて|おけ|って)|しろ|せよ|こい|来い|"
+    r"ろ[。！!よ]|でしょ|よね[？?]|お願い|なさい|ください|しな[。！!]|(いい|良い)(よね|でしょ|だろ)"
+)
 
 
 @dataclass
@@ -90,6 +102,27 @@ def _client_line(context: list[ContextLine]) -> str:
         if line.role == "client":
             return normalize(line.text).text
     return ""
+
+
+_GENERIC_DEMAND = {"為る", "致す", "出来る", "遣る", "言う", "思う", "居る", "有る", "成る", "呉れる", "貰う",
+                   "来る", "行く", "見る", "分かる", "仕舞う", "置く", "とく", "下さる", "頂く", "願う", "待つ"}  # fmt: skip
+_ASKING_AFTER = re.compile(r"^(よ|ね|くれ|ほしい|欲しい|もら|おい|おけ|とい|とけ|って|[。！!?？、]|$)")
+
+
+def _requested_lemmas(client: str) -> set[str]:
+    """Actions the client's line asks for (「全体を説明してよ」 -> 説明)."""
+    from simulator.scoring.analysis import predicates_of
+
+    preds, text = predicates_of(client)
+    out: set[str] = set()
+    for p in preds:
+        if p.neg:
+            continue
+        te_form = re.search(r"[てで](よ|ね|な|ってば)*$", text[p.start : p.end])
+        asking = p.imperative or (te_form is not None and _ASKING_AFTER.match(text[p.end :]))
+        if asking and p.lemma not in _GENERIC_DEMAND:
+            out.add(p.lemma)
+    return out
 
 
 def _client_prohibitions(client: str) -> set[str]:
@@ -148,6 +181,8 @@ class Reader:
                 is_refusal = True
             elif p.head in ("為る", "致す", "遣る") and p.lemma not in non_nouns and p.lemma not in non_refusal:
                 is_refusal = True
+            elif p.humble and p.lemma not in non_nouns:
+                is_refusal = True  # 「取り下げることはいたしません」
             if is_refusal:
                 r.refusal.append(_pf(p, "refusal", "断り"))
         for m in a.find(lx.sig(C.firm, "refusal"), "refusal"):
@@ -158,10 +193,18 @@ class Reader:
                 r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
             elif p.prohibition and a.text[p.end : p.end + 1] in ("。", "！", "!", "") and p.head not in non_refusal:
                 r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
+        stop = lx.words("stop_verbs")
+        for p in a.predicates:
+            if p.request and not p.neg and not p.conditional and (p.lemma in stop or p.head in stop):
+                if not _COND_AFTER.match(a.text[p.end :]):
+                    r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
         for m in a.find(lx.sig(C.firm, "boundary"), "boundary"):
-            r.boundary.append(_f(m, "boundary", "やめてほしいと線を引く"))
+            if not _COND_AFTER.match(a.text[m.end :]):
+                r.boundary.append(_f(m, "boundary", "やめてほしいと線を引く"))
         for m in a.find(lx.sig(C.firm, "leave"), "leave", check_neg=True):
             r.leave.append(_f(m, "leave", "退席・終了を告げる"))
+        for m in a.find(lx.sig(C.firm, "hold"), "hold", check_neg=True):
+            r.boundary.append(_f(m, "hold", "合意どおりに進めると示す"))
 
         # concession ------------------------------------------------------------
         for m in a.find(lx.sig(C.firm, "concession_strong"), "concession", check_neg=True):
@@ -170,9 +213,12 @@ class Reader:
         if scenario == ScenarioId.sexual_harassment:
             for m in a.find(lx.sig(C.firm, "laughter"), "laughter"):
                 r.concession.append(_f(m, "laughter", "笑ってかわす（曖昧な対応）"))
+        # warning of legal steps is a boundary too (「事実と異なる投稿には法的な対応を検討します」)
+        for m in a.find(lx.sig(C.escalation, "legal"), "legal", check_neg=True):
+            r.boundary.append(_f(m, "legal", "法的対応を示して線を引く"))
         firm_positive = bool(r.refusal or r.boundary or r.leave)
         r.demands = [t for t in DEMAND_TYPES if any(p.search(client) for p in lx.lex(f"demand_{t}"))]
-        demanded = bool(r.demands) or bool(re.search(r"(しろ|しな|ろ|れ|せ|て|って)(よ|ね|な)?[。！!？?]*$", client))
+        demanded = bool(r.demands) or bool(_DEMANDING.search(client))
         commits = [p for p in a.predicates if self._commitment(p)]
         openers = a.find(lx.sig(C.firm, "compliance_opener"), "opener")
         if openers and demanded and not firm_positive:
@@ -180,17 +226,32 @@ class Reader:
             substantive = [p for p in commits if p.start >= openers[0].end]
             if substantive or len(_FILLER.sub("", rest).strip("。…、 ")) <= 12:
                 r.concession.append(_f(openers[0], "compliance", "要求をそのまま受け入れる返事"))
+        if not firm_positive and demanded:
+            # doing exactly what the client's line asked for (「説明してよ」 -> 「ご説明いたします」)
+            asked = _requested_lemmas(client)
+            for p in a.predicates:
+                if (p.lemma in asked or p.head in asked) and self._affirmative(p):
+                    r.concession.append(_pf(p, "does_demand", "相手が求めたことをそのまま引き受ける"))
         if not firm_positive:
+            committed = {p.sentence for p in commits}
             for t in r.demands:
                 for m in a.find(lx.lex(f"accept_{t}"), t, check_neg=True):
-                    r.concession.append(_f(m, f"accept_{t}", "相手の要求に応じる約束"))
+                    # the words must come with a promise: a commitment in the sentence,
+                    # or a phrase that is itself one (「大丈夫です」)
+                    if m.sentence in committed or re.search(r"(ます|です)$", a.text[m.start : m.end]):
+                        r.concession.append(_f(m, f"accept_{t}", "相手の要求に応じる約束"))
+
+    @staticmethod
+    def _affirmative(p: Predicate) -> bool:
+        return not (p.neg or p.kaneru or p.request or p.question or p.conditional or p.imperative or p.past
+                    or p.prohibition)  # fmt: skip
 
     def _commitment(self, p: Predicate) -> bool:
-        if p.neg or p.kaneru or p.request or p.question or p.conditional or p.imperative or p.past:
-            return False
-        if p.prohibition:
+        if not self._affirmative(p):
             return False
         procedural = self.lex.words("procedural_verbs")
+        if p.lemma in self.lex.words("non_refusal_verbs"):
+            return False  # states (困る, ある) promise nothing
         return p.lemma not in procedural or (p.head == p.lemma and p.head not in procedural)
 
     # ------------------------------------------------------------------ calm
@@ -224,7 +285,7 @@ class Reader:
                 continue
             s0 = a.sentences[p.sentence][0]
             window = a.text[max(s0, p.start - _OBJECT_WINDOW) : p.start]
-            if any(o.search(window) for o in objects):
+            if any(o.search(window) for o in objects) or _NOUN_OBJECT.search(window):
                 r.acknowledge.append(Finding("acknowledge", max(s0, p.start - 8), p.end, "受け止め"))
         for m in a.find(lx.sig(C.calm, "acknowledge_phrase"), "acknowledge", check_neg=True):
             r.acknowledge.append(_f(m, "acknowledge", "受け止め"))
@@ -265,7 +326,9 @@ class Reader:
         verbs = lx.sig(C.escalation, "handover_verb")
         for m in a.find(lx.sig(C.escalation, "handover_party"), "handover"):
             s, e = a.sentences[m.sentence]
-            if any(v.search(a.text[m.end : e]) for v in verbs):
+            if a.negated_after(m.start, m.end):
+                continue  # 「社長がお伺いすることはできかねます」 hands nothing on
+            if any(v.search(a.text[m.start : e]) for v in verbs):
                 r.escalation.append(_f(m, "handover", "上長・窓口・会社間への引き継ぎ"))
         for m in a.find(lx.sig(C.escalation, "legal"), "legal"):
             r.escalation.append(_f(m, "legal", "警察・法的対応"))
@@ -327,9 +390,10 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
         what = "動揺・懇願" if len(r.panic) >= 2 and not r.hostile_strong else "言い返し・皮肉・くだけた口調"
         put(C.calm, 0, f"{_quote(a, fs)}に{what}が表れています", fs)
     else:
-        calm_fs = r.acknowledge + r.calm_request + [f for f in r.boundary if _polite_at(a, f)]
+        stops = [f for f in r.boundary if f.signal == "boundary" and _polite_at(a, f)]
+        calm_fs = r.acknowledge + r.calm_request + stops
         if calm_fs and not r.casual:
-            score = 3 if (r.acknowledge and (r.calm_request or r.boundary)) or len(r.acknowledge) >= 2 else 2
+            score = 3 if (r.acknowledge and (r.calm_request or stops)) or len(r.acknowledge) >= 2 else 2
             put(C.calm, score, f"丁寧な口調で{_quote(a, calm_fs)}と受け止め・制止をしています", calm_fs)
         else:
             put(C.calm, 1, "丁寧ですが、相手の話を受け止める言葉や穏やかな制止が見当たりません", [])
