@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, timedelta, timezone
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -181,9 +182,10 @@ def _check_when_where(value: str, session: Session, persona: Persona, lex: Drill
     if persona.channel == "対面" and (sp := _setting_place(norm(persona.setting), persona, lex)):
         where_hint = f"対面（{sp}）"
     if wrong is not None:
+        also = "" if has_time else "日時も書かれていません。"
         return (
             False,
-            f"「{wrong[1]}」とありますが、この対応は{persona.channel}でした。場所・方法は{where_hint}です。",
+            f"「{wrong[1]}」とありますが、この対応は{where_hint}でした。{also}",
         )
     problems = []
     if not has_time:
@@ -191,7 +193,7 @@ def _check_when_where(value: str, session: Session, persona: Persona, lex: Drill
     if place is None:
         problems.append(f"場所・方法（この場面では{where_hint}）")
     if problems:
-        return False, "・".join(problems) + " が書かれていません。"
+        return False, "・".join(problems) + "が書かれていません。"
     mismatch = _date_mismatch(text, session)
     if mismatch:
         return False, mismatch
@@ -289,23 +291,23 @@ def _check_instruction(value: str, session: Session, lex: DrillLexicon) -> tuple
     """(ok, noted, message)."""
     text = norm(value)
     handoff = _first_handoff_turn(session, lex)
-    escalated = session.outcome is Outcome.escalated or handoff is not None
     no_instr = _any(lex.no_instruction_words, text)
     not_reported = _any(lex.not_reported_words, text)
     if no_instr and not_reported:
-        if escalated:
+        if session.outcome is Outcome.escalated:
             where = f"ターン{handoff}で" if handoff else ""
             return (
                 False,
                 False,
-                f"やり取りでは{where}上長・窓口への報告や引き継ぎを伝えています。"
+                f"やり取りは{where}上長・窓口への引き継ぎで終わっています。"
                 "報告したうえで受けた指示を、誰から・何をするよう言われたか具体的に書いてください。",
             )
+        promised = f"ターン{handoff}で相手に上長への報告を伝えています。約束どおり" if handoff else ""
         return (
             True,
             True,
-            "「指示なし（未報告）」は正直な記録です。ただ、マニュアルは「社内の担当者に速やかに報告」を求めています。"
-            "すぐ上長か相談窓口に報告し、受けた指示を追記しましょう。",
+            "「指示なし（未報告）」は正直な記録です。ただ、マニュアルは社内の担当者に速やかに報告するよう求めています。"
+            f"{promised}すぐ上長か相談窓口に報告し、受けた指示を追記しましょう。",
         )
     if not text or is_placeholder(value, lex) or (no_instr and not not_reported):
         return (
@@ -331,13 +333,26 @@ def _demand_terms(persona: Persona) -> dict[str, tuple[list[str], list[str]]]:
     return {d.id: ([norm(k) for k in d.keywords if norm(k)], chunks(d.text)) for d in persona.demands}
 
 
-def _demand_matches(text: str, kws: list[str], chs: list[str]) -> str | None:
+_CONTENT_CHAR = re.compile(r"[一-龯々〆ヵヶァ-ヴーa-z0-9]")
+
+
+def _demand_matches(text: str, kws: list[str], chs: list[str], demand_text: str = "") -> str | None:
+    """What in ``text`` names this demand: a keyword, two content words of the demand, one
+    long content word, or (with ``demand_text``) a shared fragment of six characters or
+    more of which at least two are kanji, katakana, letters or digits."""
     for k in kws:
         if k in text:
             return k
     hits = [c for c in chs if c in text]
     if len(hits) >= 2 or any(len(h) >= 4 for h in hits):
         return hits[0]
+    if demand_text and text:
+        m = SequenceMatcher(None, text, demand_text, autojunk=False).find_longest_match(
+            0, len(text), 0, len(demand_text)
+        )
+        frag = text[m.a : m.a + m.size]
+        if m.size >= 6 and len(_CONTENT_CHAR.findall(frag)) >= 2:
+            return frag
     return None
 
 
@@ -380,7 +395,7 @@ def _check_demand(value: str, session: Session, persona: Persona, lex: DrillLexi
     matched = None
     for d in made:
         kws, chs = terms[d.id]
-        if _demand_matches(text, kws, chs):
+        if _demand_matches(text, kws, chs, norm(d.text)):
             matched = d
             break
     actual = "／".join(_short(d.text, 40) for d in made)
