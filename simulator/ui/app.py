@@ -27,7 +27,8 @@ CSS = """
 .scenario-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 12px;
   background: var(--background-fill-secondary)}
 .scenario-card h4 {margin: 0 0 4px 0}
-#notice:not(:empty) {background: #fff7e0; border-left: 4px solid #f0a500; padding: 6px 10px; border-radius: 4px}
+.notice-box {background: #fff7e0; border-left: 4px solid #f0a500; padding: 6px 10px; border-radius: 4px; color: #5a3d00}
+.notice-box ul {margin: 2px 0 0 1em}
 #status {font-weight: 600}
 .chips {display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0}
 .chip {border-radius: 8px; padding: 6px 10px; min-width: 150px; max-width: 240px; font-size: 0.9em;

@@ -70,7 +70,8 @@ def hints_html(a: Assessment | None, *, gentle: bool) -> str:
 def notice_text(turn: Turn | None) -> str:
     if turn is None or not turn.notices:
         return ""
-    return f"**{S.FALLBACK_TITLE}** " + " / ".join(turn.notices)
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in turn.notices)
+    return f'<div class="notice-box" role="status"><b>{S.FALLBACK_TITLE}</b><ul>{items}</ul></div>'
 
 
 def header_text(services: Services, session: Session) -> str:
@@ -120,7 +121,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
     with gr.Column(visible=False, elem_id="practice") as practice:
         header = gr.Markdown(elem_id="session-header")
         status = gr.Markdown(elem_id="status")
-        notice = gr.Markdown(elem_id="notice")
+        notice = gr.HTML(elem_id="notice")
         chat = gr.Chatbot(label=S.CHAT_LABEL, elem_id="chat", height=420, buttons=["copy"])
         hints = gr.HTML(elem_id="hints")
         with gr.Row():
@@ -164,9 +165,15 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         session = services.start(user, persona_id)
         return render(session, None, False, False)
 
+    def starter(pid: str) -> Any:
+        def _start(request: gr.Request) -> list[Any]:
+            return start(pid, request)
+
+        return _start
+
     for btn, pid in start_buttons:
         btn.click(
-            lambda request, _pid=pid: start(_pid, request),  # type: ignore[misc]
+            starter(pid),
             inputs=None,
             outputs=view,
             api_name=f"start_{pid}",

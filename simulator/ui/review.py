@@ -61,7 +61,9 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
     from simulator.report_render import render_html, render_markdown
 
     with gr.Row():
-        pick = gr.Dropdown(label=S.REPORT_PICK, choices=[], elem_id="report-pick", scale=4)
+        pick = gr.Dropdown(
+            label=S.REPORT_PICK, choices=[], elem_id="report-pick", scale=4, allow_custom_value=True
+        )
         show = gr.Button(S.REPORT_SHOW, elem_id="report-show", scale=1)
     report_html = gr.HTML(f"<p>{S.REPORT_EMPTY}</p>", elem_id="report")
     with gr.Row(elem_id="report-actions"):
@@ -87,7 +89,7 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
                 gr.Textbox(label=label, placeholder=help_text, lines=1 if key != "result" else 2, elem_id=f"drill-{key}")
             )
         drill_go = gr.Button(S.DRILL_SUBMIT, variant="primary", elem_id="drill-submit")
-        drill_out = gr.HTML(elem_id="drill-result")
+        drill_out = gr.HTML(elem_id="drill-feedback")
 
     outputs = [report_html, dl_html, dl_md, print_btn, retry_box, retry_turn, drill_box, pick]
 

@@ -1,0 +1,112 @@
+"""Browser tests: the real app in a subprocess on a free port, driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from simulator.paths import ROOT
+from simulator.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "practice-pass-1"
+
+
+@dataclass
+class AppServer:
+    url: str
+    data_dir: Path
+    db_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    data = tmp_path_factory.mktemp("appdata")
+    db_url = f"sqlite:///{data / 'kasuhara.sqlite3'}"
+    store = Store(db_url)
+    store.add_user("sato", PASSWORD, role="trainee", department="営業部", display_name="佐藤 花子")
+    store.add_user("kato", PASSWORD, role="trainee", department="開発部", display_name="加藤 健")
+    port = _free_port()
+    env = dict(
+        os.environ,
+        KASUHARA_DATA_DIR=str(data),
+        KASUHARA_PORT=str(port),
+        KASUHARA_HOST="127.0.0.1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+    )
+    for k in ("KASUHARA_LLM_BASE_URL", "KASUHARA_VOICE", "KASUHARA_JUDGE", "KASUHARA_DATABASE_URL"):
+        env.pop(k, None)
+    log = data / "app.log"
+    log_file = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited: {log.read_text(errors='replace')}")
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            break
+        except Exception:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        log_file.close()
+        raise RuntimeError(f"app did not start: {log.read_text(errors='replace')}")
+    yield AppServer(url, data, db_url, proc, log)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log_file.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: ignore[type-arg]
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:  # type: ignore[type-arg]
+    return {**browser_context_args, "locale": "ja-JP", "viewport": {"width": 1280, "height": 900}, "accept_downloads": True}
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
