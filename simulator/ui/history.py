@@ -32,7 +32,6 @@ def history_rows(services: Services, user: User) -> list[list[Any]]:
                 r["state"].get("turn", 0),
                 OUTCOME_LABELS[Outcome(r["outcome"])],
                 f"{grade} ({r['overall']:.0f})" if r["overall"] is not None else "—",
-                r["id"],
             ]
         )
     return rows
@@ -47,14 +46,18 @@ def trend_frame(services: Services, user: User) -> pd.DataFrame:
             continue
         per[(row["session_id"], row["criterion"])].append(row["score"])
         started.setdefault(row["session_id"], row["created_at"])
-    order = {sid: n + 1 for n, sid in enumerate(sorted(started, key=lambda s: started[s]))}
     data = [
-        {"練習回": order[sid], "基準": CRITERION_LABELS[CriterionId(c)], "平均点": round(mean(v), 2)}
+        {
+            "日時": pd.Timestamp(started[sid]).tz_localize(None) if pd.Timestamp(started[sid]).tzinfo is None
+            else pd.Timestamp(started[sid]).tz_convert(None),
+            "基準": CRITERION_LABELS[CriterionId(c)],
+            "平均点": round(mean(v), 2),
+        }
         for (sid, c), v in per.items()
     ]
     if not data:
-        return pd.DataFrame({"練習回": [], "基準": [], "平均点": []})
-    return pd.DataFrame(data).sort_values(["練習回", "基準"])
+        return pd.DataFrame({"日時": pd.to_datetime([]), "基準": [], "平均点": []})
+    return pd.DataFrame(data).sort_values(["日時", "基準"])
 
 
 def best_rows(services: Services, user: User) -> list[list[Any]]:
@@ -80,9 +83,15 @@ def best_rows(services: Services, user: User) -> list[list[Any]]:
 def build(services: Services) -> dict[str, Any]:
     gr.Markdown(S.HISTORY_TITLE)
     refresh = gr.Button(S.HISTORY_REFRESH, size="sm", elem_id="history-refresh")
-    table = gr.Dataframe(headers=S.HISTORY_COLUMNS, interactive=False, elem_id="history-table", wrap=True)
+    table = gr.Dataframe(
+        headers=S.HISTORY_COLUMNS,
+        interactive=False,
+        elem_id="history-table",
+        wrap=True,
+        column_widths=["14%", "17%", "33%", "7%", "6%", "14%", "9%"],
+    )
     plot = gr.LinePlot(
-        x="練習回", y="平均点", color="基準", title=S.HISTORY_TREND, y_lim=[0, 3], elem_id="history-trend", height=300
+        x="日時", y="平均点", color="基準", title=S.HISTORY_TREND, y_lim=[0, 3], elem_id="history-trend", height=300
     )
     gr.Markdown(f"#### {S.HISTORY_BEST}")
     best = gr.Dataframe(headers=S.BEST_COLUMNS, interactive=False, elem_id="history-best")

@@ -67,7 +67,7 @@ HISTORY_EMPTY = "まだ練習の記録がありません。"
 HISTORY_REFRESH = "更新"
 HISTORY_TREND = "基準ごとの推移（各セッションの平均点, 0-3）"
 HISTORY_BEST = "場面ごとの 初回 / 最高 / 最新"
-HISTORY_COLUMNS = ["日時", "場面", "ペルソナ", "難易度", "ターン", "結果", "評価", "ID"]
+HISTORY_COLUMNS = ["日時", "場面", "ペルソナ", "難易度", "ターン", "結果", "評価"]
 BEST_COLUMNS = ["場面", "回数", "初回", "最高", "最新"]
 
 SIGNED_IN_AS = "{name}（{role}・{department}）としてサインイン中"
