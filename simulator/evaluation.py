@@ -21,7 +21,9 @@ def to_label(score: int | None) -> int:
     return 0 if score is None else SCORE_TO_LABEL[score]
 
 
-def confusion_matrix(gold: Sequence[int], pred: Sequence[int], labels: Sequence[int] = LABELS) -> list[list[int]]:
+def confusion_matrix(
+    gold: Sequence[int], pred: Sequence[int], labels: Sequence[int] = LABELS
+) -> list[list[int]]:
     """Rows are gold labels, columns predicted labels, both in ``labels`` order."""
     idx = {lab: i for i, lab in enumerate(labels)}
     m = [[0] * len(labels) for _ in labels]
@@ -30,7 +32,9 @@ def confusion_matrix(gold: Sequence[int], pred: Sequence[int], labels: Sequence[
     return m
 
 
-def f1_per_label(gold: Sequence[int], pred: Sequence[int], labels: Sequence[int] = LABELS) -> dict[int, float]:
+def f1_per_label(
+    gold: Sequence[int], pred: Sequence[int], labels: Sequence[int] = LABELS
+) -> dict[int, float]:
     out = {}
     for lab in labels:
         tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == lab and p == lab)
@@ -55,7 +59,9 @@ def cohen_kappa(gold: Sequence[int], pred: Sequence[int]) -> float:
         return 0.0
     labels = sorted(set(gold) | set(pred))
     po = sum(1 for g, p in zip(gold, pred, strict=True) if g == p) / n
-    pe = sum((sum(1 for g in gold if g == lab) / n) * (sum(1 for p in pred if p == lab) / n) for lab in labels)
+    pe = sum(
+        (sum(1 for g in gold if g == lab) / n) * (sum(1 for p in pred if p == lab) / n) for lab in labels
+    )
     if pe >= 1.0:
         return 1.0 if po >= 1.0 else 0.0
     return (po - pe) / (1 - pe)
@@ -86,8 +92,14 @@ def evaluate(records: list[dict[str, Any]], predictions: list[dict[str, int | No
         for r, g, p in zip(records, gold, pred, strict=True):
             if g != p:
                 disagreements.append(
-                    {"id": r.get("id"), "criterion": c, "gold": g, "pred": p, "reply": r["reply"],
-                     "client": _last_client(r)}  # fmt: skip
+                    {
+                        "id": r.get("id"),
+                        "criterion": c,
+                        "gold": g,
+                        "pred": p,
+                        "reply": r["reply"],
+                        "client": _last_client(r),
+                    }  # fmt: skip
                 )
     firm_gold = [int(r["labels"]["firm"]) for r in records]
     firm_pred = [to_label(p.get("firm")) for p in predictions]

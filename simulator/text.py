@@ -45,6 +45,12 @@ class Normalized:
         return o_start, o_end
 
 
+@lru_cache(maxsize=8192)
+def _nfkc_char(ch: str) -> str:
+    # keep the ellipsis one character: hesitation 「…」 is a signal, not three dots
+    return ch if ch in "…‥" else unicodedata.normalize("NFKC", ch)
+
+
 def normalize(text: str) -> Normalized:
     """NFKC (full-width ASCII to half, half-width kana to full), HTML tags dropped,
     whitespace runs folded to one space, with an offset map to the original."""
@@ -57,8 +63,8 @@ def normalize(text: str) -> Normalized:
     n = len(text)
     while i < n:
         if i in tags:
-            # a tag separates words like a space does
-            if out and out[-1] != " ":
+            # a tag separates words like a space does (none is needed after Japanese)
+            if out and out[-1] != " " and not _is_japanese(out[-1]):
                 out.append(" ")
                 offs.append(i)
             i = tags[i]
@@ -73,8 +79,7 @@ def normalize(text: str) -> Normalized:
         if i < skip_until:
             i += 1
             continue
-        # keep the ellipsis one character: hesitation 「…」 is a signal, not three dots
-        norm = ch if ch in "…‥" else unicodedata.normalize("NFKC", ch)
+        norm = _nfkc_char(ch)
         if _SPACE.match(norm or " ") and len(norm) <= 1:
             # Japanese needs no spaces: drop one after a Japanese character so that
             # 「お控え　ください」 reads as one phrase

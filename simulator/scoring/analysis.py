@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from simulator.scoring.lexicon import Compiled
 from simulator.text import Normalized, Token, get_tokenizer, normalize, split_sentences
 
 _NEG = {"ない", "ず", "ぬ", "無い"}
@@ -138,7 +137,11 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
         if t.lemma in _LIGHT and prev is not None:
             if prev.pos1 == "名詞" or (prev.pos1 == "動詞" and prev.conj.startswith("連用")):
                 lemma, start, noun_head = prev.lemma, prev.start, prev.pos1 == "名詞"
-            elif prev.pos1 == "助詞" and prev.surface in ("は", "が", "も", "なんて", "など", "を", "なんか") and i >= 2:
+            elif (
+                prev.pos1 == "助詞"
+                and prev.surface in ("は", "が", "も", "なんて", "など", "を", "なんか")
+                and i >= 2
+            ):
                 pp = tokens[i - 2]
                 if pp.pos1 in ("名詞", "動詞") and sent_of[i - 2] == sent_of[i] and pp.lemma not in _NOMINAL:
                     lemma, start, noun_head = pp.lemma, pp.start, pp.pos1 == "名詞"
@@ -148,7 +151,9 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
                     while k > 0 and tokens[k].lemma in _LIGHT and sent_of[k - 1] == sent_of[i]:
                         k -= 1
                     lemma, start = tokens[k].lemma, tokens[k].start
-        p = Predicate(lemma=lemma, head=t.lemma, start=start, end=t.end, sentence=sent_of[i], noun_head=noun_head)
+        p = Predicate(
+            lemma=lemma, head=t.lemma, start=start, end=t.end, sentence=sent_of[i], noun_head=noun_head
+        )
         if t.lemma == "出来る":
             p.potential = True
         if t.lemma == "致す":
@@ -163,11 +168,14 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
         j = i + 1
         while j < n and sent_of[j] == sent_of[i]:
             u = tokens[j]
-            if u.pos1 == "助動詞" or (u.pos1 == "動詞" and (u.pos2 == "非自立可能" or u.lemma in _CHAIN_VERBS)):
-                pass
-            elif u.pos1 == "接尾辞" and u.pos2 == "動詞的":
-                pass
-            elif u.pos1 == "形容詞" and u.lemma in _NEG:
+            if (
+                u.pos1 == "助動詞"
+                or (u.pos1 == "動詞" and (u.pos2 == "非自立可能" or u.lemma in _CHAIN_VERBS))
+                or u.pos1 == "接尾辞"
+                and u.pos2 == "動詞的"
+                or u.pos1 == "形容詞"
+                and u.lemma in _NEG
+            ):
                 pass
             elif u.pos1 == "助詞" and u.pos2 in ("接続助詞", "終助詞"):
                 if u.surface in ("ば", "と", "ても", "でも", "たら", "なら") and (p.neg or u.surface != "と"):
@@ -222,32 +230,32 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
 MAX_CHARS = 4000
 
 
-def predicates_of(text: str) -> tuple[list[Predicate], str]:
-    """Predicates of any text (the client's line), with the normalised text they index."""
-    norm = normalize(text).text[:MAX_CHARS]
-    tokens: list[Token] = []
+def _tokens(text: str, sentences: list[tuple[int, int]]) -> tuple[list[Token], list[int]]:
+    """Tokens of the whole text in one analyser call, each with its sentence index."""
+    tokens = get_tokenizer().tokenize(text)
     sent_of: list[int] = []
-    tok = get_tokenizer()
-    for si, (s, e) in enumerate(split_sentences(norm)):
-        for t in tok.tokenize(norm[s:e], offset=s):
-            tokens.append(t)
-            sent_of.append(si)
-    return _predicates(tokens, sent_of), norm
+    si = 0
+    for t in tokens:
+        while si + 1 < len(sentences) and t.start >= sentences[si][1]:
+            si += 1
+        sent_of.append(si)
+    return tokens, sent_of
 
 
-def analyse(reply: str) -> Analysis:
-    norm = normalize(reply)
+def predicates_of(text: str) -> tuple[list[Predicate], list[Token], str]:
+    """Predicates and tokens of any text (the client's line), with the normalised text."""
+    norm = normalize(text).text[:MAX_CHARS]
+    tokens, sent_of = _tokens(norm, split_sentences(norm))
+    return _predicates(tokens, sent_of), tokens, norm
+
+
+def analyse(reply: str | Normalized) -> Analysis:
+    norm = reply if isinstance(reply, Normalized) else normalize(reply)
     text = norm.text[:MAX_CHARS]
     if len(text) < len(norm.text):
         norm = Normalized(text, norm.offsets[: len(text)], norm.original)
     sentences = split_sentences(text)
-    tokens: list[Token] = []
-    sent_of: list[int] = []
-    tok = get_tokenizer()
-    for si, (s, e) in enumerate(sentences):
-        for t in tok.tokenize(text[s:e], offset=s):
-            tokens.append(t)
-            sent_of.append(si)
+    tokens, sent_of = _tokens(text, sentences)
     a = Analysis(norm, sentences, tokens)
     a.predicates = _predicates(tokens, sent_of)
     return a

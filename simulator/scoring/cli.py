@@ -25,7 +25,9 @@ def parse_record(line: str, lineno: int) -> dict[str, Any]:
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as e:
-        raise BadRecord(f"{lineno}行目: JSON として読めません / line {lineno}: invalid JSON ({e.msg})") from None
+        raise BadRecord(
+            f"{lineno}行目: JSON として読めません / line {lineno}: invalid JSON ({e.msg})"
+        ) from None
     if not isinstance(rec, dict):
         raise BadRecord(f"{lineno}行目: オブジェクトではありません / line {lineno}: not a JSON object")
     reply = rec.get("reply")
@@ -69,7 +71,9 @@ def _assess_llm(judge: Any, rec: dict[str, Any], rubric: Rubric, fallback: Any) 
     except Exception as e:  # the LLM judge is another component; any failure falls back
         why = f"{type(e).__name__}: {e}"
     a: Assessment = fallback.assess(rec["reply"], rec["context"], rec["scenario"], rubric)
-    a.notes.append(f"LLM 判定器が使えないため rules で判定しました / LLM judge unavailable, used rules ({why})")
+    a.notes.append(
+        f"LLM 判定器が使えないため rules で判定しました / LLM judge unavailable, used rules ({why})"
+    )
     return a
 
 

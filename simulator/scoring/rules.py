@@ -32,8 +32,12 @@ from simulator.text import japanese_share, normalize
 
 C = CriterionId
 
-_POLITE = re.compile(r"ます|ました|ません|です|でした|でしょう|ござ|ください|下さい|いただ|頂|申し|存じ|いたし|致し|まし|ませ|願")
-_FILLER = re.compile(r"^[\s…・、。.!！?？ー〜~]*(あ|え|えっと|その|あの|はい|ええ|いえ|いや|では|じゃあ)?[\s…・、。]*")
+_POLITE = re.compile(
+    r"ます|ました|ません|です|でした|でしょう|ござ|ください|下さい|いただ|頂|申し|存じ|いたし|致し|まし|ませ|願"
+)
+_FILLER = re.compile(
+    r"^[\s…・、。.!！?？ー〜~]*(あ|え|えっと|その|あの|はい|ええ|いえ|いや|では|じゃあ)?[\s…・、。]*"
+)
 _OBJECT_WINDOW = 16
 # a noun phrase with a topic/object particle just before an acknowledging verb
 _NOUN_OBJECT = re.compile(
@@ -97,54 +101,50 @@ def _dedupe(fs: list[Finding]) -> list[Finding]:
     return out
 
 
-def _client_line(context: list[ContextLine]) -> str:
-    for line in reversed(context):
-        if line.role == "client":
-            return normalize(line.text).text
-    return ""
-
-
 _GENERIC_DEMAND = {"為る", "致す", "出来る", "遣る", "言う", "思う", "居る", "有る", "成る", "呉れる", "貰う",
                    "来る", "行く", "見る", "分かる", "仕舞う", "置く", "とく", "下さる", "頂く", "願う", "待つ"}  # fmt: skip
 _ASKING_AFTER = re.compile(r"^(よ|ね|くれ|ほしい|欲しい|もら|おい|おけ|とい|とけ|って|[。！!?？、]|$)")
 
 
-def _requested_lemmas(client: str) -> set[str]:
-    """Actions the client's line asks for (「全体を説明してよ」 -> 説明)."""
+@dataclass
+class ClientLine:
+    """What the client's last line asks for and forbids."""
+
+    text: str
+    asked: set[str]  # actions requested: 「全体を説明してよ」 -> 説明
+    forbidden: set[str]  # actions forbidden: 「切るなよ」「切ったら承知しないぞ」 -> 切る
+
+
+def read_client(context: list[ContextLine]) -> ClientLine:
     from simulator.scoring.analysis import predicates_of
 
-    preds, text = predicates_of(client)
-    out: set[str] = set()
+    raw = next((line.text for line in reversed(context) if line.role == "client"), "")
+    if not raw.strip():
+        return ClientLine("", set(), set())
+    preds, toks, text = predicates_of(raw)
+    asked: set[str] = set()
     for p in preds:
         if p.neg:
             continue
         te_form = re.search(r"[てで](よ|ね|な|ってば)*$", text[p.start : p.end])
         asking = p.imperative or (te_form is not None and _ASKING_AFTER.match(text[p.end :]))
         if asking and p.lemma not in _GENERIC_DEMAND:
-            out.add(p.lemma)
-    return out
-
-
-def _client_prohibitions(client: str) -> set[str]:
-    """Verbs the client forbade (「切るなよ」「切ったら承知しないぞ」): negating them complies."""
-    from simulator.text import tokenize
-
-    out: set[str] = set()
-    toks = tokenize(client) if client else []
+            asked.add(p.lemma)
+    forbidden: set[str] = set()
     for i, t in enumerate(toks):
         if t.pos1 != "動詞":
             continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         nxt2 = toks[i + 2] if i + 2 < len(toks) else None
-        if nxt is not None and nxt.surface == "な" and nxt.pos2 == "終助詞":
-            out.add(t.lemma)
-        if nxt is not None and nxt.lemma == "た" and nxt2 is not None and nxt2.surface == "ら":
-            out.add(t.lemma)
-        if nxt is not None and nxt.surface == "たら":
-            out.add(t.lemma)
-    if re.search(r"帰さ(ない|ん)", client):
-        out.add("帰る")
-    return out
+        if nxt is None:
+            continue
+        if (nxt.surface == "な" and nxt.pos2 == "終助詞") or nxt.surface == "たら":
+            forbidden.add(t.lemma)
+        if nxt.lemma == "た" and nxt2 is not None and nxt2.surface == "ら":
+            forbidden.add(t.lemma)
+    if re.search(r"帰さ(ない|ん)", text):
+        forbidden.add("帰る")
+    return ClientLine(text, asked, forbidden)
 
 
 class Reader:
@@ -154,7 +154,8 @@ class Reader:
         self.lex = lex
 
     # ------------------------------------------------------------------ firm
-    def _firm(self, a: Analysis, r: Reading, client: str, scenario: ScenarioId) -> None:
+    def _firm(self, a: Analysis, r: Reading, cl: ClientLine, scenario: ScenarioId) -> None:
+        client = cl.text
         lx = self.lex
         accept = lx.words("accept_verbs")
         non_refusal = lx.words("non_refusal_verbs")
@@ -163,7 +164,7 @@ class Reader:
         for m in a.find(lx.lex("deferral"), "deferral"):
             deferral_sents.add(m.sentence)
             r.deferral.append(_f(m, "deferral", "先送り（自分では決められない）"))
-        forbidden = _client_prohibitions(client)
+        forbidden = cl.forbidden
 
         complied_by_negation: list[Finding] = []
         for p in a.predicates:
@@ -174,30 +175,33 @@ class Reader:
                 continue
             if p.sentence in deferral_sents:
                 continue
-            is_refusal = False
-            if p.lemma in accept or p.head in accept and not p.noun_head:
-                is_refusal = True
-            elif (p.potential or p.kaneru) and p.lemma not in non_refusal and p.lemma not in non_nouns:
-                is_refusal = True
-            elif p.head in ("為る", "致す", "遣る") and p.lemma not in non_nouns and p.lemma not in non_refusal:
-                is_refusal = True
-            elif p.humble and p.lemma not in non_nouns:
-                is_refusal = True  # 「取り下げることはいたしません」
+            accepting = p.lemma in accept or (p.head in accept and not p.noun_head)
+            # 「できません」「いたしかねます」 negate an ability or willingness to do it
+            modal = (p.potential or p.kaneru) and p.lemma not in non_refusal and p.lemma not in non_nouns
+            # 「値下げなんてしません」「いたしません」 negate a choice, not a state
+            chosen = (p.head in ("為る", "致す", "遣る") or p.humble) and p.lemma not in non_nouns
+            is_refusal = accepting or modal or (chosen and p.lemma not in non_refusal)
             if is_refusal:
                 r.refusal.append(_pf(p, "refusal", "断り"))
         for m in a.find(lx.sig(C.firm, "refusal"), "refusal"):
             if m.sentence not in deferral_sents:
                 r.refusal.append(_f(m, "refusal", "断り"))
         for p in a.predicates:
-            if p.prohibition and p.request:
-                r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
-            elif p.prohibition and a.text[p.end : p.end + 1] in ("。", "！", "!", "") and p.head not in non_refusal:
+            if (
+                p.prohibition
+                and p.request
+                or p.prohibition
+                and a.text[p.end : p.end + 1] in ("。", "！", "!", "")
+                and p.head not in non_refusal
+            ):
                 r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
         stop = lx.words("stop_verbs")
         for p in a.predicates:
-            if p.request and not p.neg and not p.conditional and (p.lemma in stop or p.head in stop):
-                if not _COND_AFTER.match(a.text[p.end :]):
-                    r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
+            asks_to_stop = (
+                p.request and not p.neg and not p.conditional and (p.lemma in stop or p.head in stop)
+            )
+            if asks_to_stop and not _COND_AFTER.match(a.text[p.end :]):
+                r.boundary.append(_pf(p, "boundary", "やめてほしいと線を引く"))
         for m in a.find(lx.sig(C.firm, "boundary"), "boundary"):
             if not _COND_AFTER.match(a.text[m.end :]):
                 r.boundary.append(_f(m, "boundary", "やめてほしいと線を引く"))
@@ -228,7 +232,7 @@ class Reader:
                 r.concession.append(_f(openers[0], "compliance", "要求をそのまま受け入れる返事"))
         if not firm_positive and demanded:
             # doing exactly what the client's line asked for (「説明してよ」 -> 「ご説明いたします」)
-            asked = _requested_lemmas(client)
+            asked = cl.asked
             for p in a.predicates:
                 if (p.lemma in asked or p.head in asked) and self._affirmative(p):
                     r.concession.append(_pf(p, "does_demand", "相手が求めたことをそのまま引き受ける"))
@@ -238,7 +242,13 @@ class Reader:
                 for m in a.find(lx.lex(f"accept_{t}"), t, check_neg=True):
                     # the words must come with a promise: a commitment in the sentence,
                     # or a phrase that is itself one (「大丈夫です」)
-                    if m.sentence in committed or re.search(r"(ます|です)$", a.text[m.start : m.end]):
+                    s0, s1 = a.sentences[m.sentence]
+                    declared = re.search(r"(ます|です)[。！!…]*$", a.text[s0:s1])
+                    if (
+                        m.sentence in committed
+                        or declared
+                        or re.search(r"(ます|です)$", a.text[m.start : m.end])
+                    ):
                         r.concession.append(_f(m, f"accept_{t}", "相手の要求に応じる約束"))
 
     @staticmethod
@@ -269,8 +279,10 @@ class Reader:
         # register: a sentence with a predicate but no polite form is casual
         for i, (s, e) in enumerate(a.sentences):
             sent = a.text[s:e]
-            has_pred = any(p.sentence == i for p in a.predicates) or bool(
-                re.search(r"(い|だ|よ|ね|わ|ぞ|ぜ)[。！!？?…]*$", sent)
+            has_pred = (
+                any(p.sentence == i for p in a.predicates)
+                or any(s <= t.start < e and (t.pos1 == "形容詞" or t.lemma == "だ") for t in a.tokens)
+                or bool(re.search(r"(い|だ|よ|ね|わ|ぞ|ぜ|じゃん)[。！!？?…]*$", sent))
             )
             core = _FILLER.sub("", sent).strip("。！!？?…、 ")
             if has_pred and len(core) >= 3 and not _POLITE.search(sent):
@@ -294,7 +306,11 @@ class Reader:
             if any(c.start <= m.start < c.end for c in cushions):
                 continue
             s0 = a.sentences[m.sentence][0]
-            before = re.sub(r"(大変|誠に|本当に|重ねて|改めて|まことに|心より|深く|申し訳|ご|お)", "", a.text[s0 : m.start])
+            before = re.sub(
+                r"(大変|誠に|本当に|重ねて|改めて|まことに|心より|深く|申し訳|ご|お)",
+                "",
+                a.text[s0 : m.start],
+            )
             before = _FILLER.sub("", before).strip("、。… ")
             if len(before) >= 3 and not re.search(r"(すみません|すいません)[、…]", a.text[s0 : m.start]):
                 r.acknowledge.append(Finding("apology", s0, m.end, "事実に基づく謝罪"))
@@ -337,7 +353,7 @@ class Reader:
         for f in r.leave:
             r.escalation.append(Finding("leave", f.start, f.end, "退席・対応の終了"))
 
-    def read(self, a: Analysis, client: str, scenario: ScenarioId) -> Reading:
+    def read(self, a: Analysis, client: ClientLine, scenario: ScenarioId) -> Reading:
         r = Reading()
         self._firm(a, r, client, scenario)
         self._calm(a, r)
@@ -411,9 +427,19 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
 
     # contract
     if r.contract and r.concession:
-        put(C.contract, 1, f"{_quote(a, r.contract)}と契約に触れていますが、譲歩しているため主張になっていません", r.contract)
+        put(
+            C.contract,
+            1,
+            f"{_quote(a, r.contract)}と契約に触れていますが、譲歩しているため主張になっていません",
+            r.contract,
+        )
     elif r.contract:
-        put(C.contract, _graded(r.contract), f"{_quote(a, r.contract)}と契約・方針を根拠にしています", r.contract)
+        put(
+            C.contract,
+            _graded(r.contract),
+            f"{_quote(a, r.contract)}と契約・方針を根拠にしています",
+            r.contract,
+        )
     else:
         put(C.contract, 1, "契約の範囲や会社の方針への言及がありません", [])
 
@@ -425,7 +451,12 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
 
     # escalation
     if r.escalation:
-        put(C.escalation, _graded(r.escalation), f"{_quote(a, r.escalation)}で引き継ぎ・区切りを示しています", r.escalation)
+        put(
+            C.escalation,
+            _graded(r.escalation),
+            f"{_quote(a, r.escalation)}で引き継ぎ・区切りを示しています",
+            r.escalation,
+        )
     else:
         put(C.escalation, 1, "上長・窓口への引き継ぎ、時間の区切り、退席、法的対応への言及がありません", [])
     return scores
@@ -436,13 +467,19 @@ def _polite_at(a: Analysis, f: Finding) -> bool:
     return bool(_POLITE.search(a.text[s:e]))
 
 
-def _checks(a: Analysis | None, rubric: Rubric, lex: Compiled, scenario: ScenarioId, client: str) -> list[CheckResult]:
+def _checks(
+    a: Analysis | None, rubric: Rubric, lex: Compiled, scenario: ScenarioId, client: str
+) -> list[CheckResult]:
     out = []
     for chk in rubric.checks_for(scenario):
         pats = lex.checks.get(chk.id, [])
         hit = [] if a is None else a.find(pats, chk.id, check_neg=True)
         if a is None:
-            out.append(CheckResult(id=chk.id, label=chk.label, passed=None, reason="返答を判定できないため確認していません"))
+            out.append(
+                CheckResult(
+                    id=chk.id, label=chk.label, passed=None, reason="返答を判定できないため確認していません"
+                )
+            )
             continue
         trigger = "physical_risk" if chk.id == "safety" else "overtime"
         needed = any(p.search(client) for p in lex.lex(trigger))
@@ -450,10 +487,17 @@ def _checks(a: Analysis | None, rubric: Rubric, lex: Compiled, scenario: Scenari
             reason = f"「{a.text[hit[0].start : hit[0].end]}」で{chk.description.split('、')[-1].rstrip('か。')}ています"
             out.append(CheckResult(id=chk.id, label=chk.label, passed=True, reason=reason))
         elif needed:
-            out.append(CheckResult(id=chk.id, label=chk.label, passed=False, reason=f"この場面では{chk.description}"))
+            out.append(
+                CheckResult(id=chk.id, label=chk.label, passed=False, reason=f"この場面では{chk.description}")
+            )
         else:
             out.append(
-                CheckResult(id=chk.id, label=chk.label, passed=None, reason="この発言の時点では確認が必要な状況ではありません")
+                CheckResult(
+                    id=chk.id,
+                    label=chk.label,
+                    passed=None,
+                    reason="この発言の時点では確認が必要な状況ではありません",
+                )
             )
     return out
 
@@ -468,9 +512,11 @@ class RuleJudge:
     ) -> Assessment:
         scenario = ScenarioId(scenario)
         lex = compiled_for(rubric)
-        client = _client_line(context)
+        cl = read_client(context)
+        client = cl.text
         notes: list[str] = []
-        why_not = _unscorable(reply)
+        norm = normalize(reply)
+        why_not = _unscorable(norm.text)
         if why_not:
             return Assessment(
                 judge=self.name,
@@ -478,16 +524,20 @@ class RuleJudge:
                 rubric_version=rubric.version,
                 scenario=scenario,
                 scores={
-                    c.id: CriterionScore(criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0])
+                    c.id: CriterionScore(
+                        criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0]
+                    )
                     for c in rubric.criteria
                 },
                 checks=_checks(None, rubric, lex, scenario, client),
                 notes=[why_not],
             )
-        a = analyse(reply)
-        if len(normalize(reply).text) > MAX_CHARS:
-            notes.append(f"返答が長いため先頭の{MAX_CHARS}文字で判定しました / judged the first {MAX_CHARS} characters")
-        r = Reader(lex).read(a, client, scenario)
+        a = analyse(norm)
+        if len(norm.text) > MAX_CHARS:
+            notes.append(
+                f"返答が長いため先頭の{MAX_CHARS}文字で判定しました / judged the first {MAX_CHARS} characters"
+            )
+        r = Reader(lex).read(a, cl, scenario)
         scores = score_reading(a, r, rubric)
         return Assessment(
             judge=self.name,
@@ -502,8 +552,7 @@ class RuleJudge:
         )
 
 
-def _unscorable(reply: str) -> str:
-    text = normalize(reply).text
+def _unscorable(text: str) -> str:
     if not text.strip():
         return "返答が空のため判定できません / empty reply"
     jp, share = japanese_share(text)
