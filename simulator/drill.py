@@ -178,7 +178,7 @@ def _check_when_where(value: str, session: Session, persona: Persona, lex: Drill
             if w := _any(lex.in_person_words if ch == "対面" else words, text):
                 wrong = (ch, w)
                 break
-    where_hint = persona.channel
+    where_hint: str = persona.channel
     if persona.channel == "対面" and (sp := _setting_place(norm(persona.setting), persona, lex)):
         where_hint = f"対面（{sp}）"
     if wrong is not None:

@@ -335,11 +335,10 @@ def _drill_summary(items: list[dict[str, Any]]) -> str:
     return f"必要な{len(req)}項目のうち{good}項目が適切です。"
 
 
-
 def _branch_view(branches: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not branches:
         return None
-    cols = []
+    cols: list[dict[str, Any]] = []
     for b in branches:
         r = b.get("report") or {}
         crit = _criteria_rows(r.get("criteria") or {})
@@ -459,7 +458,7 @@ def render_html(report: dict[str, Any], *, standalone: bool = True) -> str:
     """The report as HTML: a full document for download (``standalone``) or a
     ``<div class="kasuhara-report">`` fragment with scoped style for ``gr.HTML``."""
     tpl = html_environment().get_template(HTML_TEMPLATE)
-    return tpl.render(standalone=standalone, **view_model(report))
+    return tpl.render(standalone=standalone, **view_model(report)).strip() + "\n"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
