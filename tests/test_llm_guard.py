@@ -20,6 +20,9 @@ PERSONA = sample_persona()
         "OverTechさんとの取引、考え直させてもらうよ。",
         "お前の上司の指示か？話にならん。",
         "（無言で電話を切る）",
+        "そんなものChatGPTで作れるだろ。すぐやれよ。",
+        "アシスタントの子に頼んだら一日で終わる話だぞ。",
+        "AIを入れれば人工知能が全部やってくれるんじゃないのか。",
     ],
 )
 def test_in_character_lines_pass(line: str) -> None:
@@ -35,6 +38,9 @@ def test_in_character_lines_pass(line: str) -> None:
         ("我们不能接受这个要求，请你们重新考虑一下这个问题。", "日本語"),
         ("AIとして、そのような発言はできません。", "AI"),
         ("私は言語モデルなので謝罪できません。", "AI"),
+        ("私はOpenAIが開発したモデルです。", "AI"),
+        ("私はAIなので、感情はありません。", "AI"),
+        ("この研修の目的は冷静な対応の練習です。", "AI"),
         ("何かお手伝いできることはありますか？", "AI"),
         ("ロールプレイを終了します。", "AI"),
         ("申し訳ございませんが、弊社ではそのようなご要望にはお応えできかねます。", "担当者"),
@@ -65,3 +71,19 @@ def test_clean_strips_labels_and_line_breaks_and_is_prefix_stable() -> None:
         assert clean_persona_line(raw, PERSONA).startswith(
             clean_persona_line(raw[:i], PERSONA, final=False).rstrip()
         )
+
+
+def test_every_authored_line_of_the_shipped_personas_passes() -> None:
+    """The guard must not reject what trainers wrote as the client's own words."""
+    from simulator import library
+
+    personas = library.personas()
+    if not personas:
+        pytest.skip("no shipped personas")
+    for p in personas.values():
+        lines = [*p.opening_lines]
+        for stage in p.tactic_ladder:
+            lines += [ln for pool in stage.lines.model_dump().values() for ln in pool]
+        lines += [ln for pool in p.closing_lines.model_dump().values() for ln in pool]
+        rejected = [(ln, check_persona_line(ln, p)) for ln in lines if check_persona_line(ln, p)]
+        assert not rejected, (p.id, rejected[:3])

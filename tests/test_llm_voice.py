@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 import pytest
@@ -111,7 +112,7 @@ def test_long_transcripts_alternate_roles(openai_server: OpenAIServer) -> None:
         ContextLine(role="client" if i % 2 == 0 else "trainee", text=f"発言{i}です。") for i in range(61)
     ]
     transcript.append(ContextLine(role="trainee", text="続けて失礼します。"))
-    messages = persona_messages(type(req)(**{**req.__dict__, "transcript": transcript}))
+    messages = persona_messages(dataclasses.replace(req, transcript=transcript))
     roles = [m.type for m in messages[1:]]
     assert all(a != b for a, b in zip(roles, roles[1:], strict=False)), roles
     assert roles[0] == "human" and roles[-1] == "human"
@@ -278,3 +279,22 @@ def test_with_the_scripted_voice(openai_server: OpenAIServer) -> None:
         stream = voice.stream(req)
         drain(stream)
         assert stream.line is not None and stream.line.voice == "scripted"
+
+
+def test_prompt_renders_for_every_shipped_persona_stage_and_outcome() -> None:
+    from simulator import library
+    from simulator.models import Reaction
+
+    personas = [sample_persona(), *library.personas().values()]
+    for p in personas:
+        for stage in range(len(p.tactic_ladder) + 1):  # one past the top is clamped
+            for reaction in Reaction:
+                req = sample_request(p, state=DirectorState(stage=stage, pressure=3))
+                req = dataclasses.replace(req, reaction=reaction)
+                system = persona_messages(req)[0].content
+                assert p.client.name in system and req.note in system
+        for outcome in Outcome:
+            if outcome is Outcome.in_progress:
+                continue
+            system = persona_messages(sample_request(p, state=DirectorState(outcome=outcome)))[0].content
+            assert "場面はここで終わります" in system

@@ -15,16 +15,17 @@ from simulator.models import Persona
 
 MAX_CHARS = 300
 
+# Narrow on purpose: an IT client may well say 「ChatGPTで作れるだろ」 or 「アシスタントの子」.
 _ASSISTANT = re.compile(
     "|".join(
         [
             r"aiとして",
-            r"ai(アシスタント|言語モデル)",
-            r"アシスタント",
+            r"(ai|バーチャル|対話型)アシスタント",
+            r"アシスタント(として|です|なので|ですので|の(私|わたし))",
+            r"(私|わたし|僕)は[^。!?！？]{0,8}(ai|人工知能|アシスタント|モデル)(です|なので|だから|として)",
+            r"人工知能(として|です|なので)",
             r"言語モデル",
-            r"人工知能",
-            r"chatgpt",
-            r"openai",
+            r"(openai|chatgpt)(によって|が開発|の(モデル|アシスタント))",
             r"\bas an ai\b",
             r"\bi'?m an ai\b",
             r"\bi am an ai\b",
@@ -32,10 +33,8 @@ _ASSISTANT = re.compile(
             r"お手伝いでき(ること|ます|れば)",
             r"何か(お手伝い|ご質問)",
             r"ロール・?プレ[イー]",
-            r"(この|本)研修",
-            r"シミュレーション",
+            r"(この|本)(研修|シミュレーション|練習|訓練)",
             r"(役|キャラクター)を(演じ|降り|やめ)",
-            r"(私|わたし)は(ai|aiです)",
         ]
     )
 )
