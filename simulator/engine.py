@@ -29,7 +29,7 @@ from simulator.models import (
     Session,
     Turn,
 )
-from simulator.scoring import Judge, RuleJudge
+from simulator.scoring import Judge, default_judge
 from simulator.voices.base import Voice, VoiceRequest
 from simulator.voices.scripted import ScriptedVoice, opening_line
 
@@ -75,7 +75,7 @@ class Engine:
             raise ValueError(f"judge は {JUDGE_MODES} のいずれか / judge must be one of {JUDGE_MODES}")
         self.rubric = rubric or get_rubric()
         self.max_turns = max_turns
-        self.rules: Judge = RuleJudge()
+        self.rules: Judge = default_judge()
         self.scripted = ScriptedVoice()
         self.voice: Voice = voice_impl or self._make_voice()
         self.llm_judge: Judge | None = llm_judge

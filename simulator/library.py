@@ -129,6 +129,19 @@ def load_persona(path: Path) -> Persona:
             f"id「{persona.id}」はファイル名「{path.stem}」と同じにしてください",
             f"id {persona.id!r} must equal the file name {path.stem!r}",
         )
+    seen: dict[str, str] = {}
+    for i, stage in enumerate(persona.tactic_ladder):
+        for reaction, lines in stage.lines.model_dump().items():
+            for j, line in enumerate(lines):
+                where = f"tactic_ladder[{i}].lines.{reaction}[{j}]"
+                if line in seen:
+                    raise DataFileError(
+                        path,
+                        where,
+                        f"同じ台詞が {seen[line]} にもあります（1セッションで同じ台詞は繰り返しません）",
+                        f"duplicate line, also at {seen[line]}",
+                    )
+                seen[line] = where
     if not quote_in_manual(persona.manual_passage.quote):
         raise DataFileError(
             path,

@@ -150,3 +150,13 @@ def test_broken_rubric_names_field(tmp_path: Path) -> None:
     out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     r = cli("rubrics", "validate", str(out))
     assert r.returncode == 2 and "version" in r.stderr and "整数で書いてください" in r.stderr
+
+
+def test_duplicate_line_is_named(tmp_path: Path) -> None:
+    def dup(d: dict) -> None:  # type: ignore[type-arg]
+        d["tactic_ladder"][1]["lines"]["neutral"][0] = d["tactic_ladder"][0]["lines"]["hostile"][0]
+
+    path = _broken_copy(tmp_path, dup)
+    r = cli("personas", "validate", str(path))
+    assert r.returncode == 2
+    assert "tactic_ladder[1].lines.neutral[0]" in r.stderr and "tactic_ladder[0].lines.hostile[0]" in r.stderr
