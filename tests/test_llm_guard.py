@@ -87,3 +87,9 @@ def test_every_authored_line_of_the_shipped_personas_passes() -> None:
         lines += [ln for pool in p.closing_lines.model_dump().values() for ln in pool]
         rejected = [(ln, check_persona_line(ln, p)) for ln in lines if check_persona_line(ln, p)]
         assert not rejected, (p.id, rejected[:3])
+
+
+def test_clean_drops_a_leading_reasoning_block() -> None:
+    raw = "<think>\n受講者は断った。圧力を強める。\n</think>\n\nふざけるな。"
+    assert clean_persona_line(raw, PERSONA) == "ふざけるな。"
+    assert clean_persona_line(raw[:20], PERSONA, final=False) == "", "nothing to show while it thinks"

@@ -224,6 +224,16 @@ def test_stream_releases_checked_sentences(openai_server: OpenAIServer) -> None:
     assert stub.calls == 0
 
 
+def test_reasoning_block_is_never_shown(openai_server: OpenAIServer) -> None:
+    raw = "<think>指示に従い、圧力を強める。</think>何だと？ふざけるな！"
+    openai_server.enqueue(Reply(raw, chunk_size=3), Reply(raw))
+    voice, stub = guarded(openai_server)
+    chunks, text = drain(voice.stream(sample_request()))
+    assert chunks == ["何だと？", "ふざけるな！"]
+    assert voice.speak(sample_request()).text == "何だと？ふざけるな！"
+    assert stub.calls == 0
+
+
 def test_stream_cut_at_the_last_good_sentence(openai_server: OpenAIServer) -> None:
     openai_server.enqueue(Reply("何だと？申し訳ございませんが、弊社では対応いたしかねます。", chunk_size=2))
     voice, stub = guarded(openai_server)

@@ -92,14 +92,23 @@ def _norm(text: str) -> str:
 
 
 def clean_persona_line(text: str, persona: Persona, *, final: bool = True) -> str:
-    """The model's output as one line of dialogue: no line breaks, no leading speaker label.
+    """The model's output as one line of dialogue: no reasoning block, line breaks or
+    leading speaker label.
 
     Prefix-stable: cleaning a prefix of the output (``final=False``) gives a prefix of the
     cleaned whole, which is what lets a streamed line be released sentence by sentence.
     (So wrapping quotes are kept: whether a leading 「 wraps the whole line is only known
     at the end.)
     """
-    line = re.sub(r"\s*\n\s*", "", text.lstrip())
+    text = text.lstrip()
+    if text.startswith("<think>"):
+        # A reasoning model served without a reasoning parser: drop its thoughts; until
+        # they end there is nothing to show.
+        end = text.find("</think>")
+        if end < 0:
+            return ""
+        text = text[end + len("</think>") :].lstrip()
+    line = re.sub(r"\s*\n\s*", "", text)
     for label in _labels(persona):
         if line.startswith(label):
             line = line[len(label) :].lstrip()
