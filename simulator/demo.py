@@ -213,7 +213,7 @@ def demo_drill_fields(
         "requester": f"{c.company} {c.role} {c.name}様",
         "employee": user.display_name,
         "manager_instruction": instruction,
-        "demand": made[0].text,
+        "demand": f"{made[0].text.rstrip('。')}（との要求）",
         "result": result,
         "other": "やり取りはメモに記録済み。" if rng.random() < 0.5 else "",
     }

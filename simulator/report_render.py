@@ -332,6 +332,8 @@ def _drill_view(drill: Any) -> dict[str, Any] | None:
 def _drill_summary(items: list[dict[str, Any]]) -> str:
     req = [it for it in items if it["required"]]
     good = sum(1 for it in req if it["ok"])
+    if req and good == len(req):
+        return f"必要な{len(req)}項目すべてが記入され、やり取りと一致しています。"
     return f"必要な{len(req)}項目のうち{good}項目が適切です。"
 
 
