@@ -336,15 +336,17 @@ def _demand_terms(persona: Persona) -> dict[str, tuple[list[str], list[str]]]:
 _CONTENT_CHAR = re.compile(r"[一-龯々〆ヵヶァ-ヴーa-z0-9]")
 
 
-def _demand_matches(text: str, kws: list[str], chs: list[str], demand_text: str = "") -> str | None:
+def _demand_matches(
+    text: str, kws: list[str], chs: list[str], demand_text: str = "", *, strict: bool = False
+) -> str | None:
     """What in ``text`` names this demand: a keyword, two content words of the demand, one
-    long content word, or (with ``demand_text``) a shared fragment of six characters or
+    long content word (not when ``strict``), or (with ``demand_text``) a shared fragment of six characters or
     more of which at least two are kanji, katakana, letters or digits."""
     for k in kws:
         if k in text:
             return k
     hits = [c for c in chs if c in text]
-    if len(hits) >= 2 or any(len(h) >= 4 for h in hits):
+    if len(hits) >= 2 or (not strict and any(len(h) >= 4 for h in hits)):
         return hits[0]
     if demand_text and text:
         m = SequenceMatcher(None, text, demand_text, autojunk=False).find_longest_match(
@@ -383,7 +385,8 @@ def _check_demand(value: str, session: Session, persona: Persona, lex: DrillLexi
         kws, chs = terms[d.id]
         own_kws = [k for k in kws if k not in made_words and k not in said]
         own_chs = [c for c in chs if c not in made_words and c not in said]
-        hit = _demand_matches(text, own_kws, own_chs)
+        # Strict: accusing the trainee of inventing a demand needs more than one shared word.
+        hit = _demand_matches(text, own_kws, own_chs, strict=True)
         if hit:
             problems.append(f"「{hit}」（{_short(d.text, 30)}）は、このやり取りでは相手が求めていません")
     for group, words in lex.demand_groups.items():

@@ -67,8 +67,8 @@ class Engine:
         llm_judge: Judge | None = None,
     ) -> None:
         self.settings = settings if settings is not None else _load_settings()
-        self.voice_mode = voice or getattr(self.settings, "voice", "scripted")
-        self.judge_mode = judge or getattr(self.settings, "judge", "rules")
+        self.voice_mode: str = voice or str(getattr(self.settings, "voice", "scripted"))
+        self.judge_mode: str = judge or str(getattr(self.settings, "judge", "rules"))
         if self.voice_mode not in VOICE_MODES:
             raise ValueError(f"voice は {VOICE_MODES} のいずれか / voice must be one of {VOICE_MODES}")
         if self.judge_mode not in JUDGE_MODES:
@@ -163,10 +163,7 @@ class Engine:
                 notices.append(f"{JUDGE_FALLBACK_NOTICE}（{_short(e)}）")
                 rules_a.notes.append("llm_judge_unavailable")
             else:
-                if self.judge_mode == "llm":
-                    assessments = [llm_a, rules_a]
-                else:
-                    assessments = [rules_a, llm_a]
+                assessments = [llm_a, rules_a] if self.judge_mode == "llm" else [rules_a, llm_a]
                 review = llm_a.concession != rules_a.concession
 
         ended = st.state.outcome is not Outcome.in_progress

@@ -74,10 +74,7 @@ def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> flo
         s = summary[cid.value]
         if s["mean"] is None:
             continue
-        if cid in (CriterionId.calm, CriterionId.firm):
-            value = s["mean"]
-        else:
-            value = s["best"]
+        value = s["mean"] if cid in (CriterionId.calm, CriterionId.firm) else s["best"]
         total += s["weight"] * (value / 3.0) * 100.0
         weight += s["weight"]
     if weight == 0:

@@ -19,8 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import closing, nullcontext
-from typing import Any
+from contextlib import closing
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -207,51 +206,63 @@ class FallbackVoice:
         return LineStream(self._stream(req))
 
     def _stream(self, req: VoiceRequest) -> Generator[str, None, VoiceLine]:
-        start = time.monotonic()
-        raw = ""
         released = ""
-        problem: str | None = None  # a notice, once the primary can no longer be used
-        chunks: Any = self.primary.stream(req)
-        with closing(chunks) if hasattr(chunks, "close") else nullcontext():
+        with closing(self._checked(req)) as pieces:
             try:
-                for chunk in chunks:
-                    raw += chunk
-                    text = clean_persona_line(raw, req.persona, final=False)
-                    ends = [m.end() for m in _SENTENCE_END.finditer(text, len(released))]
-                    if ends and ends[-1] > len(released):
-                        candidate = text[: ends[-1]]
-                        reason = self.guard(candidate, req)
-                        if reason:
-                            problem = reason
-                            break
-                        yield candidate[len(released) :]
-                        released = candidate
-                    if self.deadline is not None and time.monotonic() - start > self.deadline:
-                        raise LLMUnavailable("応答が時間内に終わりませんでした")
-                else:
-                    text = clean_persona_line(raw, req.persona)
-                    reason = self.guard(text, req)
-                    if reason:
-                        problem = reason
-                    elif text.startswith(released):
-                        if len(text) > len(released):
-                            yield text[len(released) :]
-                        return VoiceLine(text, self.primary.name)
-                    else:  # cleaning was not prefix-stable: keep what the trainee has seen
-                        problem = "応答を整形できませんでした"
+                for piece in pieces:
+                    yield piece
+                    released += piece
+            except _Rejected as r:
+                notice, problem = rejected_notice(r.reason), r.reason
             except Exception as e:
-                if not released:
-                    line = self._fallback(req, failed_notice(describe_error(e)))
-                    yield line.text
-                    return line
-                return VoiceLine(released, self.primary.name, [cut_notice(describe_error(e))])
-        assert problem is not None
+                notice, problem = failed_notice(describe_error(e)), describe_error(e)
+            else:
+                return VoiceLine(released, self.primary.name)
         if not released:
-            line = self._fallback(req, rejected_notice(problem))
+            line = self._fallback(req, notice)
             yield line.text
             return line
+        # What was shown cannot be taken back: the line ends at the last checked sentence.
         log.warning("persona voice %s cut short: %s", self.primary.name, problem)
         return VoiceLine(released, self.primary.name, [cut_notice(problem)])
+
+    def _checked(self, req: VoiceRequest) -> Generator[str, None, None]:
+        """The primary's cleaned text, a whole number of sentences at a time, each piece
+        released only once the guard passes everything up to its end."""
+        start = time.monotonic()
+        raw = ""
+        released = 0
+        chunks = self.primary.stream(req)
+        try:
+            for chunk in chunks:
+                raw += chunk
+                text = clean_persona_line(raw, req.persona, final=False)
+                ends = [m.end() for m in _SENTENCE_END.finditer(text, released)]
+                if ends and ends[-1] > released:
+                    yield self._pass(text[: ends[-1]], released, req)
+                    released = ends[-1]
+                if self.deadline is not None and time.monotonic() - start > self.deadline:
+                    raise LLMUnavailable("応答が時間内に終わりませんでした")
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # ends the HTTP stream early when the line is cut or abandoned
+        text = clean_persona_line(raw, req.persona)
+        if len(text) > released or not text:
+            yield self._pass(text, released, req)
+
+    def _pass(self, text: str, released: int, req: VoiceRequest) -> str:
+        """``text`` past ``released``, if the guard passes the whole of ``text``."""
+        reason = self.guard(text, req)
+        if reason:
+            raise _Rejected(reason)
+        return text[released:]
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def build_voice(settings: Settings, fallback: Voice) -> Voice:

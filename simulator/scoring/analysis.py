@@ -25,6 +25,8 @@ _NOMINAL = {"こと", "事", "の", "訳", "わけ"}
 
 # 「ぬ」 etc. in the few characters after a phrase match: 「ご期待に沿えず」
 _NEG_AFTER = re.compile(r"^[^。、！？!?]{0,10}?(ず|ない|ぬ|ません|かね|兼ね|わけには)")
+# a wish before a contrast is a polite refusal: 「何とかしたいのは山々ですが」
+_WISH_AFTER = re.compile(r"^[^。]{0,6}?たい(のは|ところ|気持ち|のですが|けれど|けど|が)")
 # the phrase is the client's, quoted back: 「今回だけとおっしゃられても」
 _QUOTED_AFTER = re.compile(r"^(だ)?(と|って|とは)(おっしゃ|仰|言われ|いわれ|申され|言って|のご要望|のお話)")
 
@@ -102,7 +104,7 @@ class Analysis:
         return None
 
     def negated_after(self, start: int, end: int) -> bool:
-        if _QUOTED_AFTER.match(self.text[end:]):
+        if _QUOTED_AFTER.match(self.text[end:]) or _WISH_AFTER.match(self.text[end:]):
             return True
         p = self.predicate_at(start, end)
         if p is not None and (p.neg or p.kaneru) and not p.prohibition:
@@ -139,7 +141,7 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
                 lemma, start, noun_head = prev.lemma, prev.start, prev.pos1 == "名詞"
             elif (
                 prev.pos1 == "助詞"
-                and prev.surface in ("は", "が", "も", "なんて", "など", "を", "なんか")
+                and prev.surface in ("は", "が", "も", "なんて", "など", "を", "なんか", "に")
                 and i >= 2
             ):
                 pp = tokens[i - 2]
@@ -165,6 +167,7 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
                 p.imperative = True
         elif _potential_form(t):
             p.potential = True
+        causative = False
         j = i + 1
         while j < n and sent_of[j] == sent_of[i]:
             u = tokens[j]
@@ -204,10 +207,14 @@ def _predicates(tokens: list[Token], sent_of: list[int]) -> list[Predicate]:
                 p.potential = True
             elif u.lemma == "致す":
                 p.humble = True
+            elif u.lemma in ("せる", "させる"):
+                causative = True
             elif u.lemma == "兼ねる":
                 p.kaneru = True
             elif u.lemma in _REQUEST:
-                p.request = True
+                # 「控えさせていただきます」 is the speaker's own act, not a request
+                p.request = not causative
+                p.humble = p.humble or causative
             elif u.lemma == "た":
                 p.past = True
             elif u.lemma in ("ます", "です"):

@@ -207,6 +207,8 @@ class Reader:
                 r.boundary.append(_f(m, "boundary", "やめてほしいと線を引く"))
         for m in a.find(lx.sig(C.firm, "leave"), "leave", check_neg=True):
             r.leave.append(_f(m, "leave", "退席・終了を告げる"))
+        for m in a.find(lx.sig(C.escalation, "time_limit"), "time_limit"):
+            r.boundary.append(_f(m, "time_limit", "時間を区切る"))
         for m in a.find(lx.sig(C.firm, "hold"), "hold", check_neg=True):
             r.boundary.append(_f(m, "hold", "合意どおりに進めると示す"))
 
@@ -272,7 +274,12 @@ class Reader:
         for p in a.predicates:
             if p.imperative:
                 r.hostile_strong.append(_pf(p, "imperative", "命令口調"))
+        seen_bang = False
         for m in a.find(lx.sig(C.calm, "hostile_weak"), "rude"):
+            bang = a.text[m.start : m.end] in ("!", "！")
+            if bang and seen_bang:
+                continue  # several 「！」 are one raised voice, not several
+            seen_bang = seen_bang or bang
             r.hostile_weak.append(_f(m, "rude", "くだけた・責める口調"))
         for m in a.find(lx.sig(C.calm, "panic"), "panic"):
             r.panic.append(_f(m, "panic", "動揺・懇願"))
@@ -293,7 +300,8 @@ class Reader:
         for p in a.predicates:
             if p.lemma not in ack_verbs and p.head not in ack_verbs:
                 continue
-            if p.neg or p.request or p.question or p.conditional:
+            wish = re.match(r"^(と思|と存じ|幸い)", a.text[p.end :])
+            if p.neg or p.request or p.question or (p.conditional and not wish):
                 continue
             s0 = a.sentences[p.sentence][0]
             window = a.text[max(s0, p.start - _OBJECT_WINDOW) : p.start]

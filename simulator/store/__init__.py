@@ -7,6 +7,7 @@ can only ever read their own sessions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -149,10 +150,8 @@ class Store:
             row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
         if row is None or not row.active:
             # Spend the same time as a real check so usernames cannot be probed by timing.
-            try:
+            with contextlib.suppress(VerificationError):
                 _hasher.verify(_DUMMY_HASH, password)
-            except VerificationError:
-                pass
             return None
         try:
             _hasher.verify(row.password_hash, password)

@@ -73,13 +73,13 @@ def create_ui(services: Services) -> gr.Blocks:
                 *hist["load"](request),
             ]
 
-        demo.load(on_load, None, [who, prac["resume"], rev["pick"], *hist["outputs"]], api_name=False)
+        demo.load(on_load, None, [who, prac["resume"], rev["pick"], *hist["outputs"]], api_visibility="private")
 
         def to_report(sid: str | None, request: gr.Request) -> list[Any]:
             return [gr.Tabs(selected="report"), *rev["show_report"](sid, request)]
 
-        prac["to_report"].click(to_report, [session_id], [tabs, *rev["outputs"]], api_name=False).then(
-            hist["load"], None, hist["outputs"], api_name=False
+        prac["to_report"].click(to_report, [session_id], [tabs, *rev["outputs"]], api_visibility="private").then(
+            hist["load"], None, hist["outputs"], api_visibility="private"
         )
 
         def retry(sid: str | None, turn: Any, text: str, request: gr.Request) -> list[Any]:
@@ -101,7 +101,7 @@ def create_ui(services: Services) -> gr.Blocks:
                 return [gr.update() for _ in rev["outputs"]]
             return rev["show_report"](sid, request)
 
-        rev["pick"].input(picked, [rev["pick"]], rev["outputs"], api_name=False)
+        rev["pick"].input(picked, [rev["pick"]], rev["outputs"], api_visibility="private")
     return demo
 
 

@@ -9,7 +9,14 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from simulator.models import CRITERION_LABELS, OUTCOME_LABELS, SCENARIO_LABELS, CriterionId, Outcome, ScenarioId
+from simulator.models import (
+    CRITERION_LABELS,
+    OUTCOME_LABELS,
+    SCENARIO_LABELS,
+    CriterionId,
+    Outcome,
+    ScenarioId,
+)
 from simulator.report import grade_for
 from simulator.store import User
 from simulator.ui import strings as S

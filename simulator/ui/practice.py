@@ -228,7 +228,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
 
     send_inputs = [reply, session_id, hints_on, gentle]
     send.click(on_send, send_inputs, view, api_name="send")
-    reply.submit(on_send, send_inputs, view, api_name=False)
+    reply.submit(on_send, send_inputs, view, api_visibility="private")
 
     def on_end(sid: str | None, request: gr.Request) -> list[Any]:
         user = current_user(services, request)
@@ -245,7 +245,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
     def on_back() -> list[Any]:
         return [gr.update(visible=True), gr.update(visible=False)]
 
-    back.click(on_back, None, [picker, practice], api_name=False)
+    back.click(on_back, None, [picker, practice], api_visibility="private")
 
     return {
         "picker": picker,

@@ -149,7 +149,7 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
         return drill_result_html(result)
 
     drill_go.click(drill, [pick, *drill_inputs], [drill_out], api_name="drill").then(
-        show_report, [pick], outputs, api_name=False
+        show_report, [pick], outputs, api_visibility="private"
     )
 
     return {

@@ -38,7 +38,7 @@ class ScriptedVoice:
         stage = min(req.state.stage, len(p.tactic_ladder) - 1)
         order = sorted(range(len(p.tactic_ladder)), key=lambda i: (abs(i - stage), i < stage))
         pools = [list(getattr(p.tactic_ladder[i].lines, req.reaction.value)) for i in order]
-        pools.append([ln for st in p.tactic_ladder for ln in getattr(st.lines, "neutral")])
+        pools.append([ln for st in p.tactic_ladder for ln in st.lines.neutral])
         return pools
 
     def speak(self, req: VoiceRequest) -> VoiceLine:
