@@ -234,3 +234,22 @@ def test_lexicon_file_rejects_unknown_keys(tmp_path: Path) -> None:
         lexicon(bad)
     assert "unknown_list" in str(e.value)
     assert lexicon().version >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "admits"),
+    [
+        ("要求に応じてしまった", True),
+        ("無償対応を了承してしまった", True),
+        ("値引きを約束した", True),
+        ("応じなかった", False),
+        ("要求には応じず、上長に報告した", False),
+        ("応じることはできないと伝えた", False),
+        ("了承できかねると伝えた", False),
+        ("受け入れられないと回答した", False),
+    ],
+)
+def test_admission_reads_negation(text: str, admits: bool) -> None:
+    from simulator.drill import _admits, norm
+
+    assert _admits(norm(text), lexicon()) is admits
