@@ -310,7 +310,8 @@ def run_play(args: argparse.Namespace) -> int:
                 break
             t = engine.take_turn(session, reply, persona)
             a = t.assessment
-            print(f"  [{_fmt_scores(a.score_map() if a else {})}]  圧力 {t.state.pressure}")
+            clock = f"  模擬経過 {t.state.elapsed_minutes:.0f}分" if persona.minutes_per_turn else ""
+            print(f"  [{_fmt_scores(a.score_map() if a else {})}]  圧力 {t.state.pressure}{clock}")
             for n in t.notices:
                 print(f"  ※ {n}")
             print(f"相手: {t.client_after or t.closing}")
