@@ -54,7 +54,9 @@ def cmd_personas_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for r in rows:
-            print(f"{r['id']:<34} {r['scenario']:<28} {r['difficulty_label']}  {r['channel']:<8} {r['title']}")
+            print(
+                f"{r['id']:<34} {r['scenario']:<28} {r['difficulty_label']}  {r['channel']:<8} {r['title']}"
+            )
         print(f"{len(rows)} 件 / {len(rows)} personas")
     return EXIT_OK
 

@@ -43,7 +43,9 @@ _SAFETY = re.compile(
 _TIME = re.compile(
     r"(\d+\s*分|時間|予定の時刻|終了|通話を終え|電話を切|お切り|切らせて|失礼(いた)?しま|これ以上の対応はでき|退席|お引き取り|本日はここまで)"
 )
-_HANDOFF = re.compile(r"(上長|上司|責任者|管理職|相談窓口|窓口|法務|弁護士|会社間|会社として|警察|部長|課長|マネージャー)")
+_HANDOFF = re.compile(
+    r"(上長|上司|責任者|管理職|相談窓口|窓口|法務|弁護士|会社間|会社として|警察|部長|課長|マネージャー)"
+)
 
 SAFETY_SCENARIOS = (ScenarioId.sexual_harassment,)
 TIME_SCENARIOS = (ScenarioId.phone_harassment, ScenarioId.prolonged_detention)
@@ -174,8 +176,10 @@ def step(
             s.outcome = Outcome.safe_exit
             s.ending_reason = "受講者がその場を離れ、安全を確保した"
             note = "受講者が退席する。引き留めようとするが、場面は終わる。"
-        elif ending is Outcome.ended_by_trainee and persona.scenario is ScenarioId.phone_harassment and (
-            s.elapsed_minutes >= PHONE_TIME_LIMIT_MINUTES or streak >= _firm_needed(persona)
+        elif (
+            ending is Outcome.ended_by_trainee
+            and persona.scenario is ScenarioId.phone_harassment
+            and (s.elapsed_minutes >= PHONE_TIME_LIMIT_MINUTES or streak >= _firm_needed(persona))
         ):
             s.outcome = Outcome.ended_by_trainee
             s.ending_reason = "対応時間の上限（20分ルール）に基づき通話を終えた"

@@ -137,10 +137,14 @@ class Engine:
 
         llm_future: Future[Assessment] | None = None
         if self.llm_judge is not None:
-            llm_future = self._pool.submit(self.llm_judge.assess, reply, context, session.scenario, self.rubric)
+            llm_future = self._pool.submit(
+                self.llm_judge.assess, reply, context, session.scenario, self.rubric
+            )
 
         said = frozenset(
-            [session.opening] + [t.client_after or "" for t in session.turns] + [t.closing or "" for t in session.turns]
+            [session.opening]
+            + [t.client_after or "" for t in session.turns]
+            + [t.closing or "" for t in session.turns]
         )
         req = VoiceRequest(
             persona=p,

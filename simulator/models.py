@@ -135,9 +135,7 @@ class Demand(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     text: NonEmpty = Field(description="不当な要求の内容")
     why_improper: NonEmpty = Field(description="なぜ不当か（契約・方針・マニュアルに照らして）")
-    keywords: list[NonEmpty] = Field(
-        default_factory=list, description="報告ドリルで要求の一致を確かめる語"
-    )
+    keywords: list[NonEmpty] = Field(default_factory=list, description="報告ドリルで要求の一致を確かめる語")
 
 
 class StageLines(Strict):

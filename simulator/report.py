@@ -183,7 +183,11 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
         (cid for cid in CRITERIA if summary[cid.value]["mean"] is not None),
         key=lambda c: (
             summary[c.value]["violations"] == 0,
-            (summary[c.value]["mean"] if c in (CriterionId.calm, CriterionId.firm) else summary[c.value]["best"]),
+            (
+                summary[c.value]["mean"]
+                if c in (CriterionId.calm, CriterionId.firm)
+                else summary[c.value]["best"]
+            ),
             -summary[c.value]["weight"],
         ),
     )
@@ -195,9 +199,13 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
             continue
         practise.append(f"{CRITERION_LABELS[cid]}: {rubric.criterion(cid).feedback.improve[0]}")
     if session.state.demands_granted:
-        practise.insert(0, "毅然: 不当な要求に一度でも応じると、相手は要求を広げます。最初の一言で明確に断りましょう。")
+        practise.insert(
+            0, "毅然: 不当な要求に一度でも応じると、相手は要求を広げます。最初の一言で明確に断りましょう。"
+        )
     if not practise:
-        practise.append("すべての基準を満たしました。強硬な相手（難易度: 強硬）や別の場面でも試してみましょう。")
+        practise.append(
+            "すべての基準を満たしました。強硬な相手（難易度: 強硬）や別の場面でも試してみましょう。"
+        )
 
     praise = [
         f"{CRITERION_LABELS[cid]}: {rubric.criterion(cid).feedback.praise[0]}"

@@ -119,14 +119,20 @@ def test_hard_persona_needs_two_firm_turns_before_accepting_a_hand_off() -> None
 
 
 def test_leaving_for_safety_ends_a_sexual_harassment_scene_at_once() -> None:
-    p = next(p for p in PERSONAS if p.scenario is ScenarioId.sexual_harassment and p.difficulty is Difficulty.hard)
+    p = next(
+        p for p in PERSONAS if p.scenario is ScenarioId.sexual_harassment and p.difficulty is Difficulty.hard
+    )
     leave = assessment(calm=2, firm=3, escalation=3)
     s = director.step(p, director.initial_state(p), leave, "不快です。本日はこれで失礼いたします。").state
     assert s.outcome is Outcome.safe_exit
 
 
 def test_phone_time_limit_ends_the_call() -> None:
-    p = next(p for p in PERSONAS if p.scenario is ScenarioId.phone_harassment and p.difficulty is Difficulty.standard)
+    p = next(
+        p
+        for p in PERSONAS
+        if p.scenario is ScenarioId.phone_harassment and p.difficulty is Difficulty.standard
+    )
     s = director.initial_state(p)
     s = director.step(p, s, FIRM, "お受けできません。").state
     limit = assessment(calm=2, firm=3, contract=3, escalation=3)

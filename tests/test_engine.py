@@ -111,9 +111,23 @@ def test_simulate_cli_prints_the_session_as_json(tmp_path: Path) -> None:
     replies = tmp_path / "replies.txt"
     replies.write_text("\n".join([CONCEDING[0], HOSTILE[0], *exemplary(p)]), encoding="utf-8")
     r = subprocess.run(
-        [sys.executable, "-m", "simulator", "simulate", "--persona", p.id, "--replies", str(replies),
-         "--seed", "3", "--json"],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "simulate",
+            "--persona",
+            p.id,
+            "--replies",
+            str(replies),
+            "--seed",
+            "3",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
@@ -132,6 +146,9 @@ def test_unknown_persona_exits_2(tmp_path: Path) -> None:
     replies.write_text("はい\n", encoding="utf-8")
     r = subprocess.run(
         [sys.executable, "-m", "simulator", "simulate", "--persona", "nope", "--replies", str(replies)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert r.returncode == 2 and "nope" in r.stderr

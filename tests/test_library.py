@@ -130,7 +130,9 @@ def test_bad_scenario_value_is_named(tmp_path: Path) -> None:
 
 
 def test_misquoted_manual_passage_is_rejected(tmp_path: Path) -> None:
-    path = _broken_copy(tmp_path, lambda d: d["manual_passage"].__setitem__("quote", "マニュアルにない文です。"))
+    path = _broken_copy(
+        tmp_path, lambda d: d["manual_passage"].__setitem__("quote", "マニュアルにない文です。")
+    )
     r = cli("personas", "validate", str(path))
     assert r.returncode == 2 and "manual_passage.quote" in r.stderr
 

@@ -69,9 +69,28 @@ def test_simulate_with_llm_voice_and_both_judges_end_to_end(tmp_path: Path) -> N
         replies = tmp_path / "replies.txt"
         replies.write_text("\n".join(REPLIES[:2]), encoding="utf-8")
         r = subprocess.run(
-            [sys.executable, "-m", "simulator", "simulate", "--persona", PERSONA.id, "--replies", str(replies),
-             "--seed", "1", "--voice", "llm", "--judge", "both", "--json"],
-            capture_output=True, text=True, cwd=ROOT, timeout=120, env=env_for(server),
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "simulate",
+                "--persona",
+                PERSONA.id,
+                "--replies",
+                str(replies),
+                "--seed",
+                "1",
+                "--voice",
+                "llm",
+                "--judge",
+                "both",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env=env_for(server),
         )
         assert r.returncode == 0, r.stderr
         data = json.loads(r.stdout)
@@ -113,9 +132,12 @@ def test_server_stopped_mid_session_falls_back_and_the_session_goes_on() -> None
         server.stop()
     # The turn still happened: a scripted line from the persona file, rule scores, and notices.
     assert t2.voice == "scripted"
-    all_lines = {ln for st in PERSONA.tactic_ladder for r in ("conceded", "held_firm", "hostile", "escalated", "neutral")
-                 for ln in getattr(st.lines, r)} | {ln for k in type(PERSONA.closing_lines).model_fields
-                                                     for ln in getattr(PERSONA.closing_lines, k)}
+    all_lines = {
+        ln
+        for st in PERSONA.tactic_ladder
+        for r in ("conceded", "held_firm", "hostile", "escalated", "neutral")
+        for ln in getattr(st.lines, r)
+    } | {ln for k in type(PERSONA.closing_lines).model_fields for ln in getattr(PERSONA.closing_lines, k)}
     assert (t2.client_after or t2.closing) in all_lines
     assert [a.judge for a in t2.assessments] == ["rules"]
     assert any("オフライン" in n for n in t2.notices), t2.notices

@@ -203,7 +203,7 @@ def test_escalation_needs_a_named_party_or_an_end():
     assert score("上長に報告のうえ、改めてご連絡いたします。")["escalation"] in (2, 3)
     assert score("社内で確認いたします。")["escalation"] == 1
     assert score("弊社の社長がお伺いすることはいたしかねます。", "社長を連れて来い")["escalation"] == 1
-    assert score("本日はこれで失礼いたします。")["escalation"] in (2, 3)
+    assert score("今日はこれで失礼いたします。")["escalation"] in (2, 3)
     assert score("これ以上続くようでしたら、警察に相談いたします。")["escalation"] in (2, 3)
 
 

@@ -71,7 +71,9 @@ def test_turns_are_written_as_they_happen_and_a_restart_resumes(db: str, engine:
     assert turn2.index == 2
     rows = svc2.store.score_rows(u)
     assert {r["criterion"] for r in rows} == {"calm", "firm", "contract", "record", "escalation"}
-    assert all(r["rubric_version"] >= 1 and r["judge"] == "rules" and r["user_role"] == "trainee" for r in rows)
+    assert all(
+        r["rubric_version"] >= 1 and r["judge"] == "rules" and r["user_role"] == "trainee" for r in rows
+    )
 
 
 def test_a_trainee_never_reaches_another_trainees_session(db: str, engine: Engine) -> None:
@@ -102,7 +104,9 @@ def test_retry_from_a_turn_keeps_both_branches(db: str, engine: Engine) -> None:
     s = svc.start(u, PERSONA, seed=5)
     svc.reply(u, s.id, "承知しました。今回に限り無料で対応いたします。")
     svc.reply(u, s.id, "わかりました、なんとかします。")
-    branch, turn = svc.retry(u, s.id, 1, "恐れ入りますが、契約の範囲外のご要望は会社の方針としてお受けできません。")
+    branch, turn = svc.retry(
+        u, s.id, 1, "恐れ入りますが、契約の範囲外のご要望は会社の方針としてお受けできません。"
+    )
     assert branch.parent_id == s.id and branch.branch_turn == 1
     assert len(branch.turns) == 1 and turn.index == 1
     assert svc.load(u, s.id).turns[0].trainee.startswith("承知しました")

@@ -34,7 +34,7 @@ def parse_record(line: str, lineno: int) -> dict[str, Any]:
     if not isinstance(reply, str):
         raise BadRecord(f"{lineno}行目: reply（文字列）がありません / line {lineno}: missing string 'reply'")
     try:
-        scenario = ScenarioId(rec.get("scenario"))
+        scenario = ScenarioId(str(rec.get("scenario")))
     except ValueError:
         raise BadRecord(
             f"{lineno}行目: scenario「{rec.get('scenario')}」は不明です / line {lineno}: unknown scenario"

@@ -394,7 +394,12 @@ class Store:
     # ------------------------------------------------------------------ incident reports
 
     def save_incident_report(
-        self, session_id: str, user: User, fields: dict[str, str], checks: list[dict[str, Any]], score: int | None
+        self,
+        session_id: str,
+        user: User,
+        fields: dict[str, str],
+        checks: list[dict[str, Any]],
+        score: int | None,
     ) -> None:
         self.check_access(user, session_id, write=True)
         with self.engine.begin() as conn:

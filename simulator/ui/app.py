@@ -66,21 +66,25 @@ def create_ui(services: Services) -> gr.Blocks:
             user = current_user(services, request)
             resumable = services.resumable(user)
             return [
-                S.SIGNED_IN_AS.format(name=user.display_name, role=user.role_label, department=user.department or "—")
+                S.SIGNED_IN_AS.format(
+                    name=user.display_name, role=user.role_label, department=user.department or "—"
+                )
                 + f"　[{S.SIGN_OUT}](/logout)",
                 gr.update(visible=resumable is not None),
                 gr.update(choices=review.session_choices(services, user)),
                 *hist["load"](request),
             ]
 
-        demo.load(on_load, None, [who, prac["resume"], rev["pick"], *hist["outputs"]], api_visibility="private")
+        demo.load(
+            on_load, None, [who, prac["resume"], rev["pick"], *hist["outputs"]], api_visibility="private"
+        )
 
         def to_report(sid: str | None, request: gr.Request) -> list[Any]:
             return [gr.Tabs(selected="report"), *rev["show_report"](sid, request)]
 
-        prac["to_report"].click(to_report, [session_id], [tabs, *rev["outputs"]], api_visibility="private").then(
-            hist["load"], None, hist["outputs"], api_visibility="private"
-        )
+        prac["to_report"].click(
+            to_report, [session_id], [tabs, *rev["outputs"]], api_visibility="private"
+        ).then(hist["load"], None, hist["outputs"], api_visibility="private")
 
         def retry(sid: str | None, turn: Any, text: str, request: gr.Request) -> list[Any]:
             branch_id, _ = rev["retry"](sid, turn, text, request)
@@ -116,7 +120,10 @@ def main() -> int:
     port = int(os.environ.get("KASUHARA_PORT", "7860"))
     demo = create_ui(services)
     demo.queue(default_concurrency_limit=8)
-    print(f"起動します / serving on http://{host}:{port}  (voice={services.engine.voice_mode}, judge={services.engine.judge_mode})", flush=True)
+    print(
+        f"起動します / serving on http://{host}:{port}  (voice={services.engine.voice_mode}, judge={services.engine.judge_mode})",
+        flush=True,
+    )
     demo.launch(
         server_name=host,
         server_port=port,

@@ -32,7 +32,9 @@ def history_rows(services: Services, user: User) -> list[list[Any]]:
         grade = grade_for(r["overall"])[0] if r["overall"] is not None else "—"
         rows.append(
             [
-                r["created_at"].astimezone().strftime("%Y-%m-%d %H:%M") if r["created_at"].tzinfo else str(r["created_at"])[:16],
+                r["created_at"].astimezone().strftime("%Y-%m-%d %H:%M")
+                if r["created_at"].tzinfo
+                else str(r["created_at"])[:16],
                 SCENARIO_LABELS[ScenarioId(r["scenario"])],
                 p.title if p else r["persona_id"],
                 p.difficulty_label if p else r["difficulty"],
@@ -55,7 +57,8 @@ def trend_frame(services: Services, user: User) -> pd.DataFrame:
         started.setdefault(row["session_id"], row["created_at"])
     data = [
         {
-            "日時": pd.Timestamp(started[sid]).tz_localize(None) if pd.Timestamp(started[sid]).tzinfo is None
+            "日時": pd.Timestamp(started[sid]).tz_localize(None)
+            if pd.Timestamp(started[sid]).tzinfo is None
             else pd.Timestamp(started[sid]).tz_convert(None),
             "基準": CRITERION_LABELS[CriterionId(c)],
             "平均点": round(mean(v), 2),
@@ -98,7 +101,13 @@ def build(services: Services) -> dict[str, Any]:
         column_widths=["14%", "17%", "33%", "7%", "6%", "14%", "9%"],
     )
     plot = gr.LinePlot(
-        x="日時", y="平均点", color="基準", title=S.HISTORY_TREND, y_lim=[0, 3], elem_id="history-trend", height=300
+        x="日時",
+        y="平均点",
+        color="基準",
+        title=S.HISTORY_TREND,
+        y_lim=[0, 3],
+        elem_id="history-trend",
+        height=300,
     )
     gr.Markdown(f"#### {S.HISTORY_BEST}")
     best = gr.Dataframe(headers=S.BEST_COLUMNS, interactive=False, elem_id="history-best")

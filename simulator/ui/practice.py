@@ -39,7 +39,9 @@ def chat_messages(session: Session) -> list[dict[str, str]]:
 def status_text(session: Session, persona_minutes: float) -> str:
     parts = [S.TURN_STATUS.format(turn=len(session.turns) + (0 if session.ended_at else 1))]
     if persona_minutes:
-        parts.append(S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=PHONE_TIME_LIMIT_MINUTES))
+        parts.append(
+            S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=PHONE_TIME_LIMIT_MINUTES)
+        )
         if session.state.elapsed_minutes >= PHONE_TIME_LIMIT_MINUTES:
             parts.append(S.CLOCK_OVER)
     if session.outcome is not Outcome.in_progress:
@@ -95,13 +97,17 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         with gr.Row(elem_classes="cards"):
             for scenario in ScenarioId:
                 group = sorted(
-                    (p for p in ps.values() if p.scenario is scenario), key=lambda p: p.difficulty.value != "standard"
+                    (p for p in ps.values() if p.scenario is scenario),
+                    key=lambda p: p.difficulty.value != "standard",
                 )
                 if not group:
                     continue
                 with gr.Column(elem_classes="scenario-card", min_width=300):
                     first = group[0]
-                    lines = [f"#### {SCENARIO_LABELS[scenario]}", f"<small>手引書 {first.manual_passage.section}</small>"]
+                    lines = [
+                        f"#### {SCENARIO_LABELS[scenario]}",
+                        f"<small>手引書 {first.manual_passage.section}</small>",
+                    ]
                     for p in group:
                         lines.append(
                             f"- **{p.difficulty_label}**・{p.channel}：{p.title}"
@@ -190,7 +196,9 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
 
     resume_btn.click(resume, None, view, api_name="resume")
 
-    def on_send(text: str, sid: str | None, show_hints: bool, is_gentle: bool, request: gr.Request) -> Iterator[list[Any]]:
+    def on_send(
+        text: str, sid: str | None, show_hints: bool, is_gentle: bool, request: gr.Request
+    ) -> Iterator[list[Any]]:
         user = current_user(services, request)
         if not sid:
             fail(S.NO_SESSION)
@@ -204,7 +212,10 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         if session.outcome is not Outcome.in_progress:
             fail(S.SESSION_ENDED)
         # Show the trainee's words at once, then the client's line as it is "spoken".
-        pending = chat_messages(session) + [{"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
+        pending = chat_messages(session) + [
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": "…"},
+        ]
         out = render(session, None, False, is_gentle)
         out[5] = pending
         out[8] = gr.update(value="", interactive=False)

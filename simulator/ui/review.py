@@ -86,7 +86,12 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
         drill_inputs = []
         for key, label, help_text in DRILL_FIELDS:
             drill_inputs.append(
-                gr.Textbox(label=label, placeholder=help_text, lines=1 if key != "result" else 2, elem_id=f"drill-{key}")
+                gr.Textbox(
+                    label=label,
+                    placeholder=help_text,
+                    lines=1 if key != "result" else 2,
+                    elem_id=f"drill-{key}",
+                )
             )
         drill_go = gr.Button(S.DRILL_SUBMIT, variant="primary", elem_id="drill-submit")
         drill_out = gr.HTML(elem_id="drill-feedback")

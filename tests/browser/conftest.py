@@ -103,7 +103,12 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: i
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:  # type: ignore[type-arg]
-    return {**browser_context_args, "locale": "ja-JP", "viewport": {"width": 1280, "height": 900}, "accept_downloads": True}
+    return {
+        **browser_context_args,
+        "locale": "ja-JP",
+        "viewport": {"width": 1280, "height": 900},
+        "accept_downloads": True,
+    }
 
 
 @pytest.fixture(scope="session")

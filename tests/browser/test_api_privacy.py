@@ -38,7 +38,9 @@ def test_api_requires_sign_in(app_server: AppServer) -> None:
         Client(app_server.url, verbose=False, analytics_enabled=False).predict(api_name="/history")
 
 
-def test_trainee_cannot_read_another_trainees_report_through_the_api(app_server: AppServer, satos_session: str) -> None:
+def test_trainee_cannot_read_another_trainees_report_through_the_api(
+    app_server: AppServer, satos_session: str
+) -> None:
     kato = client(app_server, "kato")
     with pytest.raises(Exception) as err:
         kato.predict(satos_session, api_name="/report")
@@ -49,11 +51,16 @@ def test_trainee_cannot_read_another_trainees_report_through_the_api(app_server:
     assert "秘密の相談内容" in str(result[0])
 
 
-def test_trainee_cannot_file_a_drill_on_another_trainees_session(app_server: AppServer, satos_session: str) -> None:
+def test_trainee_cannot_file_a_drill_on_another_trainees_session(
+    app_server: AppServer, satos_session: str
+) -> None:
     kato = client(app_server, "kato")
     with pytest.raises(Exception):  # noqa: B017
         kato.predict(satos_session, "a", "b", "c", "d", "e", "f", "g", api_name="/drill")
-    assert Store(app_server.db_url).incident_report(satos_session, Store(app_server.db_url).find_user("sato")) is None  # type: ignore[arg-type]
+    assert (
+        Store(app_server.db_url).incident_report(satos_session, Store(app_server.db_url).find_user("sato"))
+        is None
+    )  # type: ignore[arg-type]
 
 
 def test_history_api_returns_only_own_sessions(app_server: AppServer, satos_session: str) -> None:

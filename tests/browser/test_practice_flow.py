@@ -73,7 +73,9 @@ def test_trainee_practises_end_to_end(page: Page, app_server: AppServer, screens
         send(page, GOOD, n)
         if page.locator("#ended-row").is_visible():
             break
-        expect(page.locator('#hints .chip[data-criterion="firm"] .val')).not_to_contain_text(re.compile(r"\d"))
+        expect(page.locator('#hints .chip[data-criterion="firm"] .val')).not_to_contain_text(
+            re.compile(r"\d")
+        )
     expect(page.locator("#ended-row")).to_be_visible()
     expect(page.locator("#status")).to_contain_text("練習は終了しました")
     expect(page.locator("#reply textarea")).not_to_be_editable()
