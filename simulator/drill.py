@@ -26,6 +26,7 @@ from simulator.models import OUTCOME_LABELS, CriterionId, Demand, Outcome, Perso
 from simulator.paths import RUBRICS_DIR
 
 LEXICON_PATH = RUBRICS_DIR / "drill" / "keywords.yaml"
+LEXICON_SCHEMA_PATH = RUBRICS_DIR / "drill" / "schema.json"
 
 DRILL_FIELDS: list[tuple[str, str, str]] = [
     (
@@ -79,6 +80,13 @@ class DrillLexicon(BaseModel):
     admission_stems: list[str]
     negative_tails: list[str]
     demand_groups: dict[str, Annotated[list[str], Field(min_length=1)]]
+
+
+def lexicon_schema() -> str:
+    """The JSON Schema written beside the word lists, so an editor checks them as typed."""
+    from simulator.library import render_schema
+
+    return render_schema(DrillLexicon, "報告ドリルの語彙 / 報告 drill word lists")
 
 
 @lru_cache(maxsize=4)

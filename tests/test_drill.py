@@ -253,3 +253,11 @@ def test_admission_reads_negation(text: str, admits: bool) -> None:
     from simulator.drill import _admits, norm
 
     assert _admits(norm(text), lexicon()) is admits
+
+
+def test_lexicon_schema_is_current() -> None:
+    from simulator.drill import LEXICON_SCHEMA_PATH, lexicon_schema
+
+    assert LEXICON_SCHEMA_PATH.read_text(encoding="utf-8") == lexicon_schema(), (
+        "rubrics/drill/schema.json is stale: regenerate it with simulator.drill.lexicon_schema()"
+    )
