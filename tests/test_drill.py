@@ -186,8 +186,7 @@ def test_unadmitted_concession_is_flagged(engine: Engine) -> None:
     f = good_fields(s)
     f["manager_instruction"] = "指示なし（未報告）"
     f["result"] = "結論は出ず、未解決のまま継続となった"
-    if s.outcome is not Outcome.in_progress:
-        pytest.skip(f"scene ended early: {s.outcome}")
+    assert s.outcome is Outcome.in_progress, "two concessions never end a scene"
     hidden = check_drill(f, s, p, NAME).item("result")
     assert not hidden.ok
     assert "応じて" in hidden.message and "ターン" in hidden.message

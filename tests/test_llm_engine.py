@@ -34,8 +34,7 @@ def persona_id() -> str:
     from simulator import library
 
     personas = [p for p in library.personas().values() if p.scenario.value == "out_of_contract_demand"]
-    if not personas:
-        pytest.skip("no shipped out_of_contract_demand persona")
+    assert personas, "the shipped personas cover out_of_contract_demand"
     return personas[0].id
 
 
