@@ -12,13 +12,13 @@ import argparse
 import json
 import sys
 import uuid
+from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator import director
-from simulator.errors import LLMUnavailable
 from simulator.library import get_persona, get_rubric
 from simulator.models import (
     Assessment,
@@ -30,7 +30,7 @@ from simulator.models import (
     Turn,
 )
 from simulator.scoring import Judge, default_judge
-from simulator.voices.base import Voice, VoiceRequest
+from simulator.voices.base import Voice, VoiceLine, VoiceRequest
 from simulator.voices.scripted import ScriptedVoice, opening_line
 
 JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはルール採点のみで評価しました"
@@ -89,7 +89,8 @@ class Engine:
         if self.voice_mode == "llm":
             from simulator.llm.voice import FallbackVoice, LLMVoice
 
-            return FallbackVoice(LLMVoice(self.settings), self.scripted)
+            # The HTTP timeout bounds each read; the deadline bounds the whole line.
+            return FallbackVoice(LLMVoice(self.settings), self.scripted, deadline=self.settings.timeout * 2)
         return self.scripted
 
     @property
@@ -128,6 +129,13 @@ class Engine:
 
     def take_turn(self, session: Session, reply: str, persona: Persona | None = None) -> Turn:
         """Score the reply, move the director, let the persona answer; append the turn."""
+        return drain(self.stream_turn(session, reply, persona))
+
+    def stream_turn(
+        self, session: Session, reply: str, persona: Persona | None = None
+    ) -> Generator[str, None, Turn]:
+        """Like :meth:`take_turn`, yielding the client's line in chunks as it is spoken;
+        the generator's return value is the turn (appended to ``session``)."""
         if session.outcome is not Outcome.in_progress:
             raise ValueError("このセッションは終了しています / the session has ended")
         p = persona or get_persona(session.persona_id)
@@ -135,6 +143,7 @@ class Engine:
         rules_a = self.rules.assess(reply, context, session.scenario, self.rubric)
         st = director.step(p, session.state, rules_a, reply, max_turns=self.max_turns)
 
+        # The LLM judge (if any) works while the voice speaks: never one after the other.
         llm_future: Future[Assessment] | None = None
         if self.llm_judge is not None:
             llm_future = self._pool.submit(
@@ -155,7 +164,12 @@ class Engine:
             seed=session.seed,
             said=said,
         )
-        line = self.voice.speak(req)
+        stream = self.voice.stream(req)
+        chunks: list[str] = []
+        for chunk in stream:
+            chunks.append(chunk)
+            yield chunk
+        line: VoiceLine = getattr(stream, "line", None) or VoiceLine("".join(chunks), self.voice.name)
         notices = list(line.notices)
 
         assessments = [rules_a]
@@ -163,7 +177,7 @@ class Engine:
         if llm_future is not None:
             try:
                 llm_a = llm_future.result()
-            except (LLMUnavailable, Exception) as e:  # any failure: the turn goes on with rules
+            except Exception as e:  # LLMUnavailable or anything else: the turn goes on with rules
                 notices.append(f"{JUDGE_FALLBACK_NOTICE}（{_short(e)}）")
                 rules_a.notes.append("llm_judge_unavailable")
             else:
@@ -197,6 +211,18 @@ class Engine:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+T = TypeVar("T")
+
+
+def drain(gen: Generator[Any, None, T]) -> T:
+    """Run a generator to its end and return its return value."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
 
 def _short(e: BaseException) -> str:

@@ -125,3 +125,31 @@ def test_end_button_ends_and_scores_the_session(db: str, engine: Engine) -> None
     assert ended.outcome is Outcome.ended_by_trainee
     row = svc.history(u)[0]
     assert row["outcome"] == "ended_by_trainee" and row["overall"] is not None
+
+
+def test_a_reply_is_saved_even_if_the_browser_leaves_mid_line(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("mori", "password123")
+    s = svc.start(u, PERSONA, seed=4)
+    stream = svc.reply_stream(u, s.id, "ご不満の点は承知しました。")
+    first = next(stream)
+    stream.close()  # what Gradio does when the page is closed mid-answer
+    loaded = svc.load(u, s.id)
+    assert len(loaded.turns) == 1
+    assert loaded.turns[0].trainee == "ご不満の点は承知しました。"
+    assert (loaded.turns[0].client_after or loaded.turns[0].closing or "").startswith(first)
+
+
+def test_streamed_chunks_make_up_the_stored_line(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("abe", "password123")
+    s = svc.start(u, PERSONA, seed=6)
+    stream = svc.reply_stream(u, s.id, "契約の範囲外ですのでお受けできません。")
+    chunks = []
+    try:
+        while True:
+            chunks.append(next(stream))
+    except StopIteration as stop:
+        _, turn = stop.value
+    assert len(chunks) > 1
+    assert "".join(chunks) == (turn.client_after or turn.closing)

@@ -211,31 +211,25 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             fail(S.ACCESS_DENIED)
         if session.outcome is not Outcome.in_progress:
             fail(S.SESSION_ENDED)
-        # Show the trainee's words at once, then the client's line as it is "spoken".
-        pending = chat_messages(session) + [
-            {"role": "user", "content": text},
-            {"role": "assistant", "content": "…"},
-        ]
+        # Show the trainee's words at once, then the client's line as it is spoken.
+        base = chat_messages(session) + [{"role": "user", "content": text}]
         out = render(session, None, False, is_gentle)
-        out[5] = pending
+        out[5] = base + [{"role": "assistant", "content": "…"}]
         out[8] = gr.update(value="", interactive=False)
         yield out
+        stream = services.reply_stream(user, sid, text)  # type: ignore[arg-type]
+        spoken = ""
         try:
-            session, turn = services.reply(user, sid, text)  # type: ignore[arg-type]
+            while True:
+                spoken += next(stream)
+                partial = list(out)
+                partial[5] = base + [{"role": "assistant", "content": spoken}]
+                yield partial
+        except StopIteration as stop:
+            session, turn = stop.value
         except AccessDenied:
             fail(S.ACCESS_DENIED)
-        final = render(session, turn, show_hints, is_gentle)
-        line = turn.client_after or turn.closing or ""
-        msgs = final[5]
-        step = max(4, len(line) // 12)
-        for i in range(step, len(line), step):
-            msgs[-1] = {"role": "assistant", "content": line[:i]}
-            partial = list(final)
-            partial[5] = list(msgs)
-            partial[8] = gr.update(value="", interactive=False)
-            yield partial
-        final[5] = chat_messages(session)
-        yield final
+        yield render(session, turn, show_hints, is_gentle)
 
     send_inputs = [reply, session_id, hints_on, gentle]
     send.click(on_send, send_inputs, view, api_name="send")

@@ -4,11 +4,12 @@ on the server what that user may touch. The UI modules only translate to widgets
 from __future__ import annotations
 
 import secrets
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.engine import Engine
+from simulator.engine import Engine, drain
 from simulator.library import get_persona, personas
 from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import build_report, grade_for, overall_percent
@@ -56,16 +57,40 @@ class Services:
         return self.store.load_session(session_id, user)
 
     def reply(self, user: User, session_id: str, text: str) -> tuple[Session, Turn]:
+        return drain(self.reply_stream(user, session_id, text))
+
+    def reply_stream(
+        self, user: User, session_id: str, text: str
+    ) -> Generator[str, None, tuple[Session, Turn]]:
+        """Take a turn, yielding the client's line in chunks; the turn is written to the
+        store when it is complete, even if the caller stops listening half-way."""
         self.store.check_access(user, session_id, write=True)
         session = self.store.load_session(session_id, user)
         if session.outcome is not Outcome.in_progress:
             raise ValueError("ended")
         persona = get_persona(session.persona_id)
-        turn = self.engine.take_turn(session, text[:MAX_REPLY_CHARS], persona)
+        gen = self.engine.stream_turn(session, text[:MAX_REPLY_CHARS], persona)
+        turn: Turn | None = None
+        try:
+            while turn is None:
+                try:
+                    chunk = next(gen)
+                except StopIteration as stop:
+                    turn = stop.value
+                else:
+                    yield chunk
+        except GeneratorExit:
+            # The browser went away mid-line: finish the turn so the reply is not lost.
+            turn = drain(gen)
+            self._record(session, user, persona, turn)
+            raise
+        self._record(session, user, persona, turn)
+        return session, turn
+
+    def _record(self, session: Session, user: User, persona: Persona, turn: Turn) -> None:
         self.store.record_turn(session, user, turn)
         if session.outcome is not Outcome.in_progress:
             self._finish(session, user, persona)
-        return session, turn
 
     def end(self, user: User, session_id: str) -> Session:
         self.store.check_access(user, session_id, write=True)
