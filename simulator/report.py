@@ -52,6 +52,7 @@ def criterion_summary(session: Session, rubric: Rubric) -> dict[str, dict[str, A
         out[cid.value] = {
             "label": CRITERION_LABELS[cid],
             "mean": round(mean(scored), 2) if scored else None,
+            "credit": mean(STEADY_CREDIT[v] for v in scored) if scored else None,
             "best": max(scored) if scored else None,
             "violations": sum(1 for v in scored if v == 0),
             "scored": len(scored),
@@ -61,12 +62,19 @@ def criterion_summary(session: Session, rubric: Rubric) -> dict[str, dict[str, A
     return out
 
 
+# How much a score is worth in the overall figure. The rubric's 2 ("partly shown") already
+# meets the criterion in LABELING.md's terms, so it earns most of the credit; 1 on calm or
+# firm (neither shown nor violated) earns some; a violation earns nothing.
+STEADY_CREDIT = {0: 0.0, 1: 0.4, 2: 0.85, 3: 1.0}
+ONCE_CREDIT = {0: 0.0, 1: 0.0, 2: 0.85, 3: 1.0}
+
+
 def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> float | None:
     """Weighted mean over criteria of a 0-100 figure per criterion.
 
-    contract, record and escalation are things to do at least once in a scene, so they
-    count by their best turn; calm and firm must hold on every turn, so they count by the
-    mean, and any violation costs.
+    Calm and firm must hold on every turn, so they count by the mean credit of their turns
+    (any violation costs); contract, record and escalation are things to do at least once in
+    a scene, so they count by their best turn.
     """
     total = 0.0
     weight = 0.0
@@ -74,8 +82,11 @@ def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> flo
         s = summary[cid.value]
         if s["mean"] is None:
             continue
-        value = s["mean"] if cid in (CriterionId.calm, CriterionId.firm) else s["best"]
-        total += s["weight"] * (value / 3.0) * 100.0
+        if cid in (CriterionId.calm, CriterionId.firm):
+            value = s["credit"]
+        else:
+            value = ONCE_CREDIT[s["best"]]
+        total += s["weight"] * value * 100.0
         weight += s["weight"]
     if weight == 0:
         return None
