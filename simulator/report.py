@@ -82,10 +82,7 @@ def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> flo
         s = summary[cid.value]
         if s["mean"] is None:
             continue
-        if cid in (CriterionId.calm, CriterionId.firm):
-            value = s["credit"]
-        else:
-            value = ONCE_CREDIT[s["best"]]
+        value = s["credit"] if cid in (CriterionId.calm, CriterionId.firm) else ONCE_CREDIT[s["best"]]
         total += s["weight"] * value * 100.0
         weight += s["weight"]
     if weight == 0:
