@@ -148,7 +148,20 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             to_report = gr.Button("報告書を見る", variant="primary", elem_id="to-report")
             back = gr.Button(S.BACK_TO_PICKER, elem_id="back")
 
-    view = [picker, practice, header, status, notice, chat, hints, ended_row, reply, session_id]
+    view = [
+        picker,
+        practice,
+        header,
+        status,
+        notice,
+        chat,
+        hints,
+        ended_row,
+        reply,
+        session_id,
+        send,
+        end_btn,
+    ]
 
     def render(session: Session, turn: Turn | None, show_hints: bool, is_gentle: bool) -> list[Any]:
         ended = session.outcome is not Outcome.in_progress
@@ -164,6 +177,8 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             gr.update(visible=ended),
             gr.update(value="", interactive=not ended),
             session.id,
+            gr.update(interactive=not ended),
+            gr.update(visible=not ended),
         ]
 
     def start(persona_id: str, request: gr.Request) -> list[Any]:

@@ -79,6 +79,8 @@ def test_trainee_practises_end_to_end(page: Page, app_server: AppServer, screens
     expect(page.locator("#ended-row")).to_be_visible()
     expect(page.locator("#status")).to_contain_text("練習は終了しました")
     expect(page.locator("#reply textarea")).not_to_be_editable()
+    expect(page.locator("#end")).to_be_hidden()
+    expect(page.locator("#send")).to_be_disabled()
     shoot(page, screenshots / "03_session_ended.png")
 
     # The report: grade, criteria, the conceding reply quoted with the manual passage.
