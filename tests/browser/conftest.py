@@ -37,9 +37,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    data = tmp_path_factory.mktemp("appdata")
+def _serve(data: Path, extra_env: dict[str, str]) -> Iterator[AppServer]:
     db_url = f"sqlite:///{data / 'kasuhara.sqlite3'}"
     store = Store(db_url)
     store.add_user("sato", PASSWORD, role="trainee", department="営業部", display_name="佐藤 花子")
@@ -53,8 +51,13 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         GRADIO_ANALYTICS_ENABLED="False",
         HF_HUB_OFFLINE="1",
     )
-    for k in ("KASUHARA_LLM_BASE_URL", "KASUHARA_VOICE", "KASUHARA_JUDGE", "KASUHARA_DATABASE_URL"):
-        env.pop(k, None)
+    for k in [
+        k
+        for k in env
+        if k.startswith("KASUHARA_") and k not in ("KASUHARA_DATA_DIR", "KASUHARA_PORT", "KASUHARA_HOST")
+    ]:
+        env.pop(k)
+    env.update(extra_env)
     log = data / "app.log"
     log_file = log.open("wb")
     proc = subprocess.Popen(
@@ -82,6 +85,28 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         proc.kill()
         proc.wait()
     log_file.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app on the embedded defaults (scripted voice, rule judge, SQLite)."""
+    yield from _serve(tmp_path_factory.mktemp("appdata"), {})
+
+
+@pytest.fixture(scope="session")
+def app_with_dead_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app configured for an LLM endpoint where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    yield from _serve(
+        tmp_path_factory.mktemp("appdata_llm"),
+        {
+            "KASUHARA_LLM_BASE_URL": f"http://127.0.0.1:{dead}/v1",
+            "KASUHARA_PERSONA_MODEL": "unreachable-model",
+            "KASUHARA_LLM_TIMEOUT": "2",
+        },
+    )
 
 
 @pytest.fixture(scope="session")
