@@ -295,3 +295,25 @@ def test_get_judge():
     assert isinstance(get_judge("rules"), RuleJudge)
     with pytest.raises(KeyError):
         get_judge("nope")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["承知しました。それでは1割でいかがでしょうか。", "わかりました、5%までならお値引きできます。"],
+)
+def test_a_smaller_counter_offer_is_still_a_concession(reply: str) -> None:
+    s = score(
+        reply,
+        client="来月から2割値引きしろ。できないなら他社に乗り換える。",
+        scenario=ScenarioId.contract_termination_threat,
+    )
+    assert s["firm"] == 0
+
+
+def test_refusing_even_a_small_discount_is_not_a_concession() -> None:
+    s = score(
+        "1割でもお値引きはいたしかねます。",
+        client="せめて1割引いてよ。",
+        scenario=ScenarioId.contract_termination_threat,
+    )
+    assert s["firm"] >= 2

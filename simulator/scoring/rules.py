@@ -246,9 +246,12 @@ class Reader:
                     # or a phrase that is itself one (「大丈夫です」)
                     s0, s1 = a.sentences[m.sentence]
                     declared = re.search(r"(ます|です)[。！!…]*$", a.text[s0:s1])
+                    # an offer is a promise put as a question: 「2割でいかがでしょうか」
+                    offered = re.search(r"(いかが|どう)(でしょう|ですか)", a.text[s0:s1])
                     if (
                         m.sentence in committed
                         or declared
+                        or offered
                         or re.search(r"(ます|です)$", a.text[m.start : m.end])
                     ):
                         r.concession.append(_f(m, f"accept_{t}", "相手の要求に応じる約束"))
