@@ -317,3 +317,29 @@ def test_refusing_even_a_small_discount_is_not_a_concession() -> None:
         scenario=ScenarioId.contract_termination_threat,
     )
     assert s["firm"] >= 2
+
+
+def test_pleading_for_forgiveness_is_panic_and_grovelling() -> None:
+    s = score(
+        "すみません、本当にすみません…どうかお許しください…",
+        client="床に手をついて謝れ！",
+        scenario=ScenarioId.verbal_abuse,
+    )
+    assert s["calm"] == 0 and s["firm"] == 0
+
+
+def test_acknowledging_the_clients_anger_is_calm() -> None:
+    s = score(
+        "ご立腹はごもっともです。経緯を確認させてください。",
+        client="どうなってるんだ！",
+        scenario=ScenarioId.verbal_abuse,
+    )
+    assert s["calm"] >= 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["お言葉ですが、そちらの勘違いではないでしょうか。", "はいはい、承知しましたって。"],
+)
+def test_polite_blame_and_weary_yes_lose_composure(reply: str) -> None:
+    assert score(reply, client="いつまで待たせるんだ！", scenario=ScenarioId.verbal_abuse)["calm"] == 0
