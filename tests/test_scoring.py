@@ -343,3 +343,12 @@ def test_acknowledging_the_clients_anger_is_calm() -> None:
 )
 def test_polite_blame_and_weary_yes_lose_composure(reply: str) -> None:
     assert score(reply, client="いつまで待たせるんだ！", scenario=ScenarioId.verbal_abuse)["calm"] == 0
+
+
+def test_a_trailing_vague_yes_outweighs_the_refusal_before_it() -> None:
+    s = score(
+        "今日中は無理ですが、週明けには何とか…",
+        client="今日中に全部仕上げろ。",
+        scenario=ScenarioId.out_of_contract_demand,
+    )
+    assert s["firm"] == 0
