@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         f"mean {statistics.mean(times):.2f} ms, median {statistics.median(times):.2f} ms, "
         f"p95 {p95:.2f} ms, best round {min(rounds):.2f} ms per reply (start-up {startup:.0f} ms)"
     )
+    from bench.results import write_section
+
+    write_section(
+        "Rubric judge speed",
+        "Command: `make bench` (or `.venv/bin/python -m bench.bench_judge`); target <= 2 ms, goal <= 1 ms.\n\n"
+        f"- {len(items)} replies x {ROUNDS} rounds from {path.name}: mean {statistics.mean(times):.2f} ms, "
+        f"median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms per reply; "
+        f"start-up (dictionary and lexicons, once per process) {startup:.0f} ms",
+    )
     return 0
 
 
