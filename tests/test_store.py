@@ -153,3 +153,15 @@ def test_streamed_chunks_make_up_the_stored_line(db: str, engine: Engine) -> Non
         _, turn = stop.value
     assert len(chunks) > 1
     assert "".join(chunks) == (turn.client_after or turn.closing)
+
+
+def test_a_retry_of_a_retry_stays_in_the_same_comparison(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("kudo", "password123")
+    s = svc.start(u, PERSONA, seed=8)
+    svc.reply(u, s.id, "承知しました。今回に限り無償で対応いたします。")
+    b1, _ = svc.retry(u, s.id, 1, "前向きに検討いたします。")
+    b2, _ = svc.retry(u, b1.id, 1, "契約の範囲外ですので、会社の方針としてお受けできません。")
+    labels = [b["label"] for b in svc.report(u, s.id)["branches"]]
+    assert len(labels) == 3 and labels[0].startswith("元のやり取り")
+    assert [b["session_id"] for b in svc.report(u, b2.id)["branches"]] == [s.id, b1.id, b2.id]

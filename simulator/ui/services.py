@@ -13,7 +13,7 @@ from simulator.engine import Engine, drain
 from simulator.library import get_persona, personas
 from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import build_report, grade_for, overall_percent
-from simulator.store import AccessDenied, Store, User
+from simulator.store import AccessDenied, NotFound, Store, User
 
 MAX_REPLY_CHARS = 2000
 
@@ -132,23 +132,24 @@ class Services:
         return rep
 
     def _branches(self, user: User, session: Session) -> list[dict[str, Any]]:
-        """The session, its parent and its retries: every branch of the same practice."""
-        root_id = session.id
-        seen = {root_id}
-        cur = session
-        while cur.parent_id and cur.parent_id not in seen:
+        """The session, its parent and every retry descending from the same original."""
+        root = session
+        while root.parent_id:
             try:
-                cur = self.store.load_session(cur.parent_id, user)
-            except AccessDenied:
+                root = self.store.load_session(root.parent_id, user)
+            except (AccessDenied, NotFound):
                 break
-            seen.add(cur.id)
-        root = cur
-        family = [root]
-        for row in self.store.list_sessions(user, user_id=root.user_id):
-            if row["parent_id"] and row["id"] not in {s.id for s in family}:
-                chain = row["parent_id"]
-                if chain in {s.id for s in family}:
-                    family.append(self.store.load_session(row["id"], user))
+        rows = self.store.list_sessions(user, user_id=root.user_id)
+        children: dict[str, list[str]] = {}
+        for row in rows:
+            if row["parent_id"]:
+                children.setdefault(row["parent_id"], []).append(row["id"])
+        family_ids, todo = [root.id], [root.id]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                family_ids.append(child)
+                todo.append(child)
+        family = [root] + [self.store.load_session(sid, user) for sid in family_ids[1:]]
         out = []
         for s in sorted(family, key=lambda s: s.created_at):
             r = build_report(s, get_persona(s.persona_id), self.engine.rubric)
