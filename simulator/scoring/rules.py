@@ -399,6 +399,7 @@ def _graded(fs: list[Finding]) -> int:
 
 _APOLOGY = re.compile(r"(申し訳(ござい|あり)|すみません|すいません|お詫び|ごめんなさい|お許し)")
 
+
 def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, CriterionScore]:
     scores: dict[CriterionId, CriterionScore] = {}
 

@@ -23,7 +23,7 @@ from simulator.models import (
 from simulator.store import AccessDenied, NotFound
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, fail
-from simulator.ui.services import Services
+from simulator.ui.services import MAX_REPLY_CHARS, Services
 
 
 def chat_messages(session: Session) -> list[dict[str, str]]:
@@ -219,6 +219,12 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             fail(S.NO_SESSION)
         if not text or not text.strip():
             gr.Warning(S.EMPTY_REPLY)
+            yield [gr.skip() for _ in view]
+            return
+        if len(text) > MAX_REPLY_CHARS:
+            # Refuse rather than cut: the text stays in the box for the trainee to shorten.
+            gr.Warning(S.REPLY_TOO_LONG.format(limit=MAX_REPLY_CHARS))
+            yield [gr.skip() for _ in view]
             return
         try:
             session = services.load(user, sid)  # type: ignore[arg-type]

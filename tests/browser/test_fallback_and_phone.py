@@ -35,3 +35,18 @@ def test_llm_down_falls_back_visibly_and_the_call_goes_on(
     shoot(page, screenshots / "10_llm_fallback_phone.png")
     send(page, "通話は記録しております。恐れ入りますが、ご要望には応じかねます。", 2)
     expect(page.locator("#status")).to_contain_text("ターン 3")
+
+
+def test_empty_and_overlong_replies_are_refused_with_a_message(page: Page, app_server: AppServer) -> None:
+    sign_in(page, app_server.url, "kato")
+    page.locator(f"#start-{PHONE.id}").click()
+    expect(page.locator("#practice")).to_be_visible()
+    page.locator("#send").click()
+    expect(page.get_by_text("返答を入力してください。")).to_be_visible(timeout=15_000)
+    long_text = "お話は伺います。" * 300
+    page.locator("#reply textarea").fill(long_text)
+    page.locator("#send").click()
+    expect(page.get_by_text("返答が長すぎます（2000文字まで）")).to_be_visible(timeout=15_000)
+    # Nothing was sent and nothing typed was lost.
+    expect(page.locator("#status")).to_contain_text("ターン 1")
+    expect(page.locator("#reply textarea")).to_have_value(long_text)
