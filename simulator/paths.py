@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(os.environ.get("KASUHARA_ROOT", Path(__file__).resolve().parent.parent))
-PERSONAS_DIR = ROOT / "personas"
+PERSONAS_DIR = Path(os.environ.get("KASUHARA_PERSONAS_DIR", ROOT / "personas"))
 RUBRICS_DIR = ROOT / "rubrics"
 PROMPTS_DIR = ROOT / "prompts"
 MANUAL_PATH = ROOT / "manual" / "customer-harassment-manual.txt"

@@ -66,3 +66,21 @@ def test_first_start_creates_one_administrator(tmp_path: Path) -> None:
     password = ensure_admin(store)
     assert password and store.authenticate("admin", password).role == "admin"  # type: ignore[union-attr]
     assert ensure_admin(store) is None
+
+
+def test_the_app_refuses_to_start_on_a_broken_persona_naming_file_and_field(tmp_path: Path) -> None:
+    personas = tmp_path / "personas"
+    personas.mkdir()
+    src = sorted((ROOT / "personas").glob("*.yaml"))[0]
+    broken = personas / src.name
+    broken.write_text(
+        src.read_text(encoding="utf-8").replace("physical_risk: false", "physical_risk: たぶん"),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KASUHARA_")}
+    env.update(KASUHARA_DATA_DIR=str(tmp_path), KASUHARA_PERSONAS_DIR=str(personas), KASUHARA_PORT="1")
+    r = subprocess.run(
+        [sys.executable, "app.py"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
+    assert r.returncode == 2
+    assert str(broken) in r.stderr and "physical_risk" in r.stderr and "起動できません" in r.stderr

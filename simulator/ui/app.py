@@ -8,6 +8,7 @@ directly gives a trainee no more than the page does.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -111,8 +112,15 @@ def create_ui(services: Services) -> gr.Blocks:
 
 def main() -> int:
     from simulator.accounts import ensure_admin, first_start_message
+    from simulator.errors import DataFileError
+    from simulator.library import personas
 
-    services = Services.create()
+    try:
+        services = Services.create()
+        personas()  # a broken persona file stops the start with its name and field
+    except DataFileError as e:
+        print(f"起動できません / cannot start: {e.message}", file=sys.stderr)
+        return 2
     password = ensure_admin(services.store)
     if password:
         print(first_start_message(password), flush=True)
