@@ -397,6 +397,7 @@ def _graded(fs: list[Finding]) -> int:
     return 3 if len(fs) >= 2 and (len(kinds) >= 2 or len(fs) >= 3) else 2
 
 
+_PLEA = re.compile(r"(許|勘弁|どうか|お願い|何でも|なんでも)")
 _APOLOGY = re.compile(r"(申し訳(ござい|あり)|すみません|すいません|お詫び|ごめんなさい|お許し)")
 
 
@@ -431,9 +432,11 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
     # firm
     positive = r.refusal + r.boundary + r.leave
     if not r.concession and not positive and len(r.panic) >= 2:
-        # pleading for forgiveness without holding any line is grovelling (LABELING: firm -1)
+        # pleading for forgiveness without holding any line is grovelling (LABELING: firm -1);
+        # fright alone (「ひっ…す、すみません」) is panic, not yet a concession
         apology = a.find([_APOLOGY], "apology")
-        if apology:
+        pleads = any(_PLEA.search(a.text[f.start : f.end]) for f in r.panic)
+        if apology and pleads:
             r.concession.append(_f(apology[0], "grovel", "許しを請う平謝り（譲歩にあたる）"))
     if r.concession:
         put(C.firm, 0, f"{_quote(a, r.concession)}が不当な要求への譲歩にあたります", r.concession)
