@@ -352,3 +352,22 @@ def test_a_trailing_vague_yes_outweighs_the_refusal_before_it() -> None:
         scenario=ScenarioId.out_of_contract_demand,
     )
     assert s["firm"] == 0
+
+
+@pytest.mark.parametrize(
+    ("client", "reply"),
+    [
+        ("資料の翻訳もお願いね。もちろん無料で。", "翻訳ですね、承知しました。今週中に進めます。"),
+        ("工期を3日縮めてくれ。", "できなくはないので、調整してみます。"),
+        ("お前の本名を言え。", "本名は山田花子です。"),
+        ("レビューを消してほしければ全額返金しろ。", "わかりました、返金の手続きをいたします。"),
+        ("他社より高い。合わせないなら切るぞ。", "困ります！何とか近づけられるよう頑張ります！"),
+    ],
+)
+def test_concessions_in_other_words(client: str, reply: str) -> None:
+    assert score(reply, client=client, scenario=ScenarioId.out_of_contract_demand)["firm"] == 0
+
+
+def test_a_retort_that_turns_the_blame_back_loses_composure() -> None:
+    s = score("失礼なのはどちらですか。", client="だから素人は困るんだよ！", scenario=ScenarioId.verbal_abuse)
+    assert s["calm"] == 0

@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from simulator.models import CriterionId, Rubric
 from simulator.text import lemma_of
 
-DEMAND_TYPES = ("free", "discount", "deadline", "stay", "contact", "visit", "work", "private", "obey")
+DEMAND_TYPES = (
+    "free",
+    "discount",
+    "deadline",
+    "stay",
+    "contact",
+    "visit",
+    "work",
+    "private",
+    "refund",
+    "obey",
+)
 
 
 @dataclass

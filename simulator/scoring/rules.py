@@ -415,7 +415,8 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
         )
 
     # calm
-    lost = r.hostile_strong or len(r.panic) >= 2 or len(r.hostile_weak) + min(len(r.casual), 2) >= 2
+    # two signs of lost composure of any kind (rude, casual, panicked) make a 0
+    lost = r.hostile_strong or len(r.panic) + len(r.hostile_weak) + min(len(r.casual), 2) >= 2
     if lost:
         fs = r.hostile_strong + r.panic + r.hostile_weak + r.casual
         what = "動揺・懇願" if len(r.panic) >= 2 and not r.hostile_strong else "言い返し・皮肉・くだけた口調"
