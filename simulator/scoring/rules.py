@@ -238,6 +238,14 @@ class Reader:
             for p in a.predicates:
                 if (p.lemma in asked or p.head in asked) and self._affirmative(p):
                     r.concession.append(_pf(p, "does_demand", "相手が求めたことをそのまま引き受ける"))
+        if not firm_positive and demanded and not r.concession and not self._hands_off(a):
+            # promising, unasked-back, an act of accepting (受ける, 応じる, 対応, 変更, 値引き...)
+            # in answer to a demand is giving in, whatever the demand's wording
+            accepts = lx.words("accept_core_verbs")
+            for p in commits:
+                if p.lemma in accepts or p.head in accepts:
+                    r.concession.append(_pf(p, "accepts", "要求を受け入れる約束"))
+                    break
         if not firm_positive:
             committed = {p.sentence for p in commits}
             for t in r.demands:
@@ -255,6 +263,10 @@ class Reader:
                         or re.search(r"(ます|です)$", a.text[m.start : m.end])
                     ):
                         r.concession.append(_f(m, f"accept_{t}", "相手の要求に応じる約束"))
+
+    def _hands_off(self, a: Analysis) -> bool:
+        """The reply passes the matter to someone else (then its promises are theirs)."""
+        return bool(a.find(self.lex.sig(C.escalation, "handover_party"), "handover"))
 
     @staticmethod
     def _affirmative(p: Predicate) -> bool:
