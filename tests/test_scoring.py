@@ -371,3 +371,20 @@ def test_concessions_in_other_words(client: str, reply: str) -> None:
 def test_a_retort_that_turns_the_blame_back_loses_composure() -> None:
     s = score("失礼なのはどちらですか。", client="だから素人は困るんだよ！", scenario=ScenarioId.verbal_abuse)
     assert s["calm"] == 0
+
+
+def test_a_hedged_yes_is_not_read_as_a_negation() -> None:
+    # 「かもしれません」 ends in ません but promises, vaguely, what was asked
+    s = score(
+        "人を回せば何とかなるかもしれません。",
+        client="土日も作業員を出してくれ。",
+        scenario=ScenarioId.out_of_contract_demand,
+    )
+    assert s["firm"] == 0
+
+
+def test_a_reply_trailing_off_in_けど_is_a_retort() -> None:
+    s = score(
+        "説明はもう何度もしましたけど。", client="ちゃんと説明しろよ！", scenario=ScenarioId.verbal_abuse
+    )
+    assert s["calm"] == 0

@@ -25,6 +25,7 @@ _NOMINAL = {"こと", "事", "の", "訳", "わけ"}
 
 # 「ぬ」 etc. in the few characters after a phrase match: 「ご期待に沿えず」
 _NEG_AFTER = re.compile(r"^[^。、！？!?]{0,10}?(ず|ない|ぬ|ません|かね|兼ね|わけには)")
+_MAYBE = re.compile(r"かも(しれ|知れ)(ない|ません|ず)")
 # a wish before a contrast is a polite refusal: 「何とかしたいのは山々ですが」
 _WISH_AFTER = re.compile(r"^[^。]{0,6}?たい(のは|ところ|気持ち|のですが|けれど|けど|が)")
 # the phrase is the client's, quoted back: 「今回だけとおっしゃられても」
@@ -110,7 +111,8 @@ class Analysis:
         if p is not None and (p.neg or p.kaneru) and not p.prohibition:
             return True
         s_end = self.sentences[self.sentence_of(start)][1] if self.sentences else len(self.text)
-        return bool(_NEG_AFTER.match(self.text[end:s_end]))
+        # 「何とかなるかもしれません」 hedges; it does not negate
+        return bool(_NEG_AFTER.match(_MAYBE.sub("かも", self.text[end:s_end])))
 
 
 _E_ROW = set("えけげせてねべめれ")
