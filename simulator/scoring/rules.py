@@ -255,7 +255,11 @@ class Reader:
                     s0, s1 = a.sentences[m.sentence]
                     declared = re.search(r"(ます|です)[。！!…]*$", a.text[s0:s1])
                     # an offer is a promise put as a question: 「2割でいかがでしょうか」
-                    offered = re.search(r"(いかが|どう)(でしょう|ですか)", a.text[s0:s1])
+                    # or left hanging as a condition: 「LINEでよければ…」
+                    offered = re.search(
+                        r"(いかが|どう)(でしょう|ですか)|(よければ|よろしければ|良ければ|でしたら|なら)[…。、.\s]*$",
+                        a.text[s0:s1],
+                    )
                     if (
                         m.sentence in committed
                         or declared
