@@ -8,6 +8,8 @@ import pytest
 from simulator.evaluation import cohen_kappa, confusion_matrix, evaluate, macro_f1, recall, run_eval, to_label
 
 OWN = Path(__file__).parent / "data" / "own_replies.jsonl"
+# written by two independent annotators who saw LABELING.md and the manual, not the judge or dev.jsonl
+INDEPENDENT = Path(__file__).parent / "data" / "independent_replies.jsonl"
 
 
 def test_score_to_label_mapping():
@@ -51,8 +53,13 @@ def test_evaluate_lists_disagreements_with_reply_text():
 
 
 def test_judge_agrees_with_own_labelled_replies():
-    recs = [json.loads(line) for line in OWN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(recs) >= 20
+    recs = [
+        json.loads(line)
+        for path in (OWN, INDEPENDENT)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert len(recs) >= 200
     from simulator.models import ContextLine
     from simulator.scoring import assess
 

@@ -108,7 +108,9 @@ class Analysis:
         if _QUOTED_AFTER.match(self.text[end:]) or _WISH_AFTER.match(self.text[end:]):
             return True
         p = self.predicate_at(start, end)
-        if p is not None and (p.neg or p.kaneru) and not p.prohibition:
+        # a predicate past a comma belongs to the next clause (「〜でしたら、気にせず対応します」)
+        same_clause = p is not None and "、" not in self.text[end : max(end, p.start)]
+        if p is not None and same_clause and (p.neg or p.kaneru) and not p.prohibition:
             return True
         s_end = self.sentences[self.sentence_of(start)][1] if self.sentences else len(self.text)
         # 「何とかなるかもしれません」 hedges; it does not negate

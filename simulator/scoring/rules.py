@@ -439,9 +439,13 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
         put(C.calm, 0, f"{_quote(a, fs)}に{what}が表れています", fs)
     else:
         stops = [f for f in r.boundary if f.signal == "boundary" and _polite_at(a, f)]
-        calm_fs = r.acknowledge + r.calm_request + stops
+        # an apology or 「伺います」 inside the sentence that gives in is part of giving in
+        # (「承知しました。土下座してお詫びします」): it acknowledges nothing (LABELING)
+        conceding = {a.sentence_of(f.start) for f in r.concession}
+        acknowledge = [f for f in r.acknowledge if a.sentence_of(f.start) not in conceding]
+        calm_fs = acknowledge + r.calm_request + stops
         if calm_fs and not r.casual:
-            score = 3 if (r.acknowledge and (r.calm_request or stops)) or len(r.acknowledge) >= 2 else 2
+            score = 3 if (acknowledge and (r.calm_request or stops)) or len(acknowledge) >= 2 else 2
             put(C.calm, score, f"丁寧な口調で{_quote(a, calm_fs)}と受け止め・制止をしています", calm_fs)
         else:
             put(C.calm, 1, "丁寧ですが、相手の話を受け止める言葉や穏やかな制止が見当たりません", [])
