@@ -215,6 +215,8 @@ class Reader:
         # concession ------------------------------------------------------------
         for m in a.find(lx.sig(C.firm, "concession_strong"), "concession", check_neg=True):
             r.concession.append(_f(m, "concession", "譲歩・曖昧な前向き回答"))
+        for m in a.find(lx.sig(C.firm, "concession_literal"), "concession"):
+            r.concession.append(_f(m, "concession", "譲歩・曖昧な前向き回答"))
         r.concession.extend(complied_by_negation)
         if scenario == ScenarioId.sexual_harassment:
             for m in a.find(lx.sig(C.firm, "laughter"), "laughter"):
@@ -238,6 +240,10 @@ class Reader:
             for p in a.predicates:
                 if (p.lemma in asked or p.head in asked) and self._affirmative(p):
                     r.concession.append(_pf(p, "does_demand", "相手が求めたことをそのまま引き受ける"))
+        if not firm_positive and demanded and not r.concession:
+            for m in a.find(lx.sig(C.firm, "compliance_question"), "how"):
+                r.concession.append(_f(m, "how", "要求の実行方法を尋ねる（応じる前提）"))
+                break
         if not firm_positive and demanded and not r.concession and not self._hands_off(a):
             # promising, unasked-back, an act of accepting (受ける, 応じる, 対応, 変更, 値引き...)
             # in answer to a demand is giving in, whatever the demand's wording
@@ -451,6 +457,9 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
             put(C.calm, 1, "丁寧ですが、相手の話を受け止める言葉や穏やかな制止が見当たりません", [])
 
     # firm
+    if r.hostile_strong:
+        # a counter-threat of lawyers said in anger retaliates; it does not set a boundary
+        r.boundary = [f for f in r.boundary if f.signal != "legal"]
     positive = r.refusal + r.boundary + r.leave
     if not r.concession and not positive and len(r.panic) >= 2:
         # pleading for forgiveness without holding any line is grovelling (LABELING: firm -1);
