@@ -419,7 +419,8 @@ def _graded(fs: list[Finding]) -> int:
     return 3 if len(fs) >= 2 and (len(kinds) >= 2 or len(fs) >= 3) else 2
 
 
-_PLEA = re.compile(r"(許|勘弁|どうか|お願い|何でも|なんでも)")
+# asking forgiveness or offering anything: pleading to be let go is panic, not yet giving in
+_PLEA = re.compile(r"(許|何でも|なんでも)")
 _APOLOGY = re.compile(r"(申し訳(ござい|あり)|すみません|すいません|お詫び|ごめんなさい|お許し)")
 
 
