@@ -231,6 +231,10 @@ class Feedback(Strict):
     model_phrasings: Annotated[list[NonEmpty], Field(min_length=2)] = Field(
         description="模範的な言い回し（自作、マニュアルに根拠）"
     )
+    scenario_phrasings: dict[ScenarioId, list[NonEmpty]] = Field(
+        default_factory=dict,
+        description="場面ごとの模範的な言い回し（報告書の「より良い言い方」で優先）",
+    )
 
 
 class Criterion(Strict):

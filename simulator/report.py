@@ -20,6 +20,7 @@ from simulator.models import (
     Outcome,
     Persona,
     Rubric,
+    ScenarioId,
     Session,
     Turn,
 )
@@ -93,8 +94,11 @@ def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> flo
     return round(max(0.0, min(100.0, pct)), 1)
 
 
-def _better_phrasing(rubric: Rubric, cid: CriterionId, turn_index: int) -> str:
-    phr = rubric.criterion(cid).feedback.model_phrasings
+def _better_phrasing(rubric: Rubric, cid: CriterionId, turn_index: int, scenario: ScenarioId) -> str:
+    """A model phrasing for this criterion, the scenario's own first (a 20-minute phone rule
+    is no help in a sexual-harassment scene)."""
+    fb = rubric.criterion(cid).feedback
+    phr = fb.scenario_phrasings.get(scenario) or fb.model_phrasings
     return phr[turn_index % len(phr)]
 
 
@@ -139,7 +143,7 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
                             "reason": cs.reason,
                             "evidence": [e.text for e in cs.evidence],
                             "manual_ref": cs.manual_ref or _manual_ref(rubric, cid),
-                            "better": _better_phrasing(rubric, cid, t.index),
+                            "better": _better_phrasing(rubric, cid, t.index, session.scenario),
                         }
                     )
         turns.append(
@@ -175,7 +179,7 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
                     "reason": rubric.criterion(cid).feedback.improve[0],
                     "evidence": [],
                     "manual_ref": _manual_ref(rubric, cid),
-                    "better": _better_phrasing(rubric, cid, 0),
+                    "better": _better_phrasing(rubric, cid, 0, session.scenario),
                 }
             )
 

@@ -60,3 +60,14 @@ def test_unscored_replies_are_not_counted_as_zero(engine: Engine) -> None:
 def test_grade_boundaries() -> None:
     assert grade_for(None)[0] == "—"
     assert [grade_for(x)[0] for x in (95, 80, 79.9, 65, 50, 10)] == ["A", "B", "B", "C", "C", "D"]
+
+
+def test_better_phrasings_fit_the_scene(engine: Engine) -> None:
+    persona = next(p for p in load_personas().values() if p.scenario.value == "sexual_harassment")
+    s = engine.start(persona, seed=2)
+    engine.take_turn(s, "あ、ありがとうございます…じゃあ、少しだけなら。", persona)
+    rep = build_report(s, persona, get_rubric())
+    firm = [f for f in rep["findings"] if f["criterion"] == "firm"]
+    scene = get_rubric().criterion("firm").feedback.scenario_phrasings[persona.scenario]
+    assert firm and firm[0]["better"] in scene
+    assert all("20分" not in f["better"] for f in rep["findings"])
