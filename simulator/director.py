@@ -75,12 +75,12 @@ def classify(assessment: Assessment | None) -> Reaction:
     if assessment is None:
         return Reaction.neutral
     firm = assessment.score(CriterionId.firm)
-    calm = assessment.score(CriterionId.calm)
     esc = assessment.score(CriterionId.escalation)
     if assessment.concession or firm == 0:
         return Reaction.conceded
-    if assessment.hostile or calm == 0:
+    if assessment.hostile:
         return Reaction.hostile
+    # calm 0 without retaliation is panic or pleading: the client presses on (see ``step``)
     if esc is not None and esc >= 2:
         return Reaction.escalated
     if firm is not None and firm >= 2:
@@ -218,7 +218,12 @@ def step(
                 note = "受講者は毅然と断った。次の手（戦術の段階）に進み、圧力を強める。"
     else:
         s.firm_streak = 0
-        note = "受講者は断りも譲歩もしていない。同じ要求を繰り返し、はっきりした答えを迫る。"
+        if assessment is not None and assessment.score(CriterionId.calm) == 0:
+            # a shaken trainee invites the client to press harder, never to let up
+            s.pressure = min(4, s.pressure + 1)
+            note = "受講者は動揺している。弱みにつけ込み、同じ要求を強い調子で畳みかける。"
+        else:
+            note = "受講者は断りも譲歩もしていない。同じ要求を繰り返し、はっきりした答えを迫る。"
 
     if s.outcome is Outcome.in_progress and s.turn >= max_turns:
         s.outcome = Outcome.max_turns

@@ -153,6 +153,15 @@ def test_concession_outranks_escalation_in_the_reaction() -> None:
     assert director.classify(both) is Reaction.conceded
 
 
+def test_panic_is_not_retaliation_but_the_client_presses_harder() -> None:
+    p = PERSONAS[0]
+    panic = assessment(calm=0, firm=1)  # calm lost, no hostility flag: panic or pleading
+    start = director.initial_state(p)
+    s = director.step(p, start, panic, "す、すみません…").state
+    assert s.reaction is Reaction.neutral
+    assert s.pressure == min(4, start.pressure + 1)
+
+
 def test_no_assessment_reads_as_neutral() -> None:
     assert director.classify(None) is Reaction.neutral
     assert {c.value for c in CriterionId} == {c.value for c in CRITERIA}
