@@ -8,7 +8,8 @@ asks for, the reply text), never the voice. The rules that keep a persona hard:
   ``resolved``;
 - calm firmness pushes the persona up its tactic ladder; after sustained firmness at the
   top of the ladder the persona backs down (``resolved``) or, when hot, walks out;
-- a hostile reply inflames it (pressure +1; at full pressure the client leaves);
+- a hostile reply inflames it (pressure +1; at full pressure the client leaves); a panicked
+  or pleading one (calm lost without retaliation) makes it press harder (pressure +1);
 - a correct escalation, an enforced time limit or leaving for safety ends the scene.
   "Correct" means said without conceding or retaliating, after the trainee has held firm
   (hard personas need two firm turns before they accept a hand-off); leaving for safety
