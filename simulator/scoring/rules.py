@@ -14,6 +14,7 @@ The judge reads the meaning each label stands for (LABELING.md), not a list of p
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from simulator.models import (
@@ -113,6 +114,7 @@ class ClientLine:
     text: str
     asked: set[str]  # actions requested: 「全体を説明してよ」 -> 説明
     forbidden: set[str]  # actions forbidden: 「切るなよ」「切ったら承知しないぞ」 -> 切る
+    earlier: str = ""  # the client's line before: a demand made there is still on the table
 
 
 def read_client(context: list[ContextLine]) -> ClientLine:
@@ -144,7 +146,9 @@ def read_client(context: list[ContextLine]) -> ClientLine:
             forbidden.add(t.lemma)
     if re.search(r"帰さ(ない|ん)", text):
         forbidden.add("帰る")
-    return ClientLine(text, asked, forbidden)
+    clients = [line.text for line in context if line.role == "client"]
+    earlier = unicodedata.normalize("NFKC", clients[-2]) if len(clients) >= 2 else ""
+    return ClientLine(text, asked, forbidden, earlier)
 
 
 class Reader:
@@ -218,21 +222,33 @@ class Reader:
         for m in a.find(lx.sig(C.firm, "concession_literal"), "concession"):
             r.concession.append(_f(m, "concession", "譲歩・曖昧な前向き回答"))
         r.concession.extend(complied_by_negation)
-        if scenario == ScenarioId.sexual_harassment:
+        # laughing sexual harassment off, unless the reply turns straight back to business
+        if scenario == ScenarioId.sexual_harassment and not _BACK_TO_BUSINESS.search(a.text):
             for m in a.find(lx.sig(C.firm, "laughter"), "laughter"):
                 r.concession.append(_f(m, "laughter", "笑ってかわす（曖昧な対応）"))
         # warning of legal steps is a boundary too (「事実と異なる投稿には法的な対応を検討します」)
         for m in a.find(lx.sig(C.escalation, "legal"), "legal", check_neg=True):
             r.boundary.append(_f(m, "legal", "法的対応を示して線を引く"))
         firm_positive = bool(r.refusal or r.boundary or r.leave)
-        r.demands = [t for t in DEMAND_TYPES if any(p.search(client) for p in lx.lex(f"demand_{t}"))]
-        demanded = bool(r.demands) or bool(_DEMANDING.search(client))
+        # 「で、やるの？やらないの？」 presses a demand made a line earlier
+        pending = f"{cl.earlier}\n{client}" if cl.earlier else client
+        r.demands = [t for t in DEMAND_TYPES if any(p.search(pending) for p in lx.lex(f"demand_{t}"))]
+        demanded = bool(r.demands) or bool(_DEMANDING.search(pending))
         commits = [p for p in a.predicates if self._commitment(p)]
         openers = a.find(lx.sig(C.firm, "compliance_opener"), "opener")
-        if openers and demanded and not firm_positive:
-            rest = a.text[openers[0].end :]
+        positive_sents = {f.start for f in r.refusal + r.boundary + r.leave}
+        positive_sents = {a.sentence_of(x) for x in positive_sents}
+        if openers and demanded and openers[0].sentence not in positive_sents:
+            # what follows the opener in its own sentence: 「わかりました、そうします。」
+            s_end = a.sentences[openers[0].sentence][1]
+            rest = a.text[openers[0].end : s_end]
             substantive = [p for p in commits if p.start >= openers[0].end]
-            if substantive or len(_FILLER.sub("", rest).strip("。…、 ")) <= 12:
+            # 「はい、聞いております」 only says the trainee is listening
+            only_procedure = any(openers[0].end <= p.start < s_end for p in a.predicates) and not any(
+                openers[0].end <= p.start < s_end for p in commits
+            )
+            short = len(_FILLER.sub("", rest).strip("。…、 ")) <= 12 and not only_procedure
+            if substantive or short:
                 r.concession.append(_f(openers[0], "compliance", "要求をそのまま受け入れる返事"))
         if not firm_positive and demanded:
             # doing exactly what the client's line asked for (「説明してよ」 -> 「ご説明いたします」)
@@ -420,6 +436,9 @@ def _graded(fs: list[Finding]) -> int:
 
 
 # asking forgiveness or offering anything: pleading to be let go is panic, not yet giving in
+_BACK_TO_BUSINESS = re.compile(
+    r"(資料|議題|本題|打(ち)?合(わ)?せ|ご説明|日程|お見積|本日の件|お仕事の件|案件)"
+)
 _PLEA = re.compile(r"(許|何でも|なんでも)")
 _APOLOGY = re.compile(r"(申し訳(ござい|あり)|すみません|すいません|お詫び|ごめんなさい|お許し)")
 
@@ -458,7 +477,7 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
             put(C.calm, 1, "丁寧ですが、相手の話を受け止める言葉や穏やかな制止が見当たりません", [])
 
     # firm
-    if r.hostile_strong:
+    if lost:
         # a counter-threat of lawyers said in anger retaliates; it does not set a boundary
         r.boundary = [f for f in r.boundary if f.signal != "legal"]
     positive = r.refusal + r.boundary + r.leave
