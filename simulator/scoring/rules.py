@@ -72,6 +72,7 @@ class Reading:
     boundary: list[Finding] = field(default_factory=list)
     leave: list[Finding] = field(default_factory=list)
     concession: list[Finding] = field(default_factory=list)
+    opener_sentences: set[int] = field(default_factory=set)  # 「承知しました」-type openers
     deferral: list[Finding] = field(default_factory=list)
     hostile_strong: list[Finding] = field(default_factory=list)
     hostile_weak: list[Finding] = field(default_factory=list)
@@ -236,6 +237,7 @@ class Reader:
         demanded = bool(r.demands) or bool(_DEMANDING.search(pending))
         commits = [p for p in a.predicates if self._commitment(p)]
         openers = a.find(lx.sig(C.firm, "compliance_opener"), "opener")
+        r.opener_sentences = {m.sentence for m in openers}
         positive_sents = {f.start for f in r.refusal + r.boundary + r.leave}
         positive_sents = {a.sentence_of(x) for x in positive_sents}
         if openers and demanded and openers[0].sentence not in positive_sents:
@@ -468,6 +470,9 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
         # an apology or 「伺います」 inside the sentence that gives in is part of giving in
         # (「承知しました。土下座してお詫びします」): it acknowledges nothing (LABELING)
         conceding = {a.sentence_of(f.start) for f in r.concession}
+        if r.concession:
+            # 「承知しました」 opening a reply that gives in accepts; it acknowledges nothing
+            conceding |= r.opener_sentences
         acknowledge = [f for f in r.acknowledge if a.sentence_of(f.start) not in conceding]
         calm_fs = acknowledge + r.calm_request + stops
         if calm_fs and not r.casual:
