@@ -14,7 +14,6 @@ import sys
 import uuid
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -36,13 +35,6 @@ from simulator.voices.scripted import ScriptedVoice, opening_line
 JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはルール採点のみで評価しました"
 VOICE_MODES = ("scripted", "llm")
 JUDGE_MODES = ("rules", "llm", "both")
-
-
-@dataclass
-class EngineConfig:
-    voice: str = "scripted"
-    judge: str = "rules"
-    max_turns: int = director.MAX_TURNS
 
 
 def _load_settings() -> Any:
@@ -93,10 +85,6 @@ class Engine:
             return FallbackVoice(LLMVoice(self.settings), self.scripted, deadline=self.settings.timeout * 2)
         return self.scripted
 
-    @property
-    def judge_label(self) -> str:
-        return self.judge_mode
-
     # ------------------------------------------------------------------ sessions
 
     def start(
@@ -122,10 +110,6 @@ class Engine:
             opening=opening_line(p, seed),
             state=director.initial_state(p),
         )
-
-    def assess(self, session: Session, reply: str, context: list[ContextLine] | None = None) -> Assessment:
-        ctx = context if context is not None else session.context()
-        return self.rules.assess(reply, ctx, session.scenario, self.rubric)
 
     def take_turn(self, session: Session, reply: str, persona: Persona | None = None) -> Turn:
         """Score the reply, move the director, let the persona answer; append the turn."""

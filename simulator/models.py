@@ -110,8 +110,6 @@ OUTCOME_LABELS: dict[Outcome, str] = {
     Outcome.max_turns: "規定ターン数に達した",
 }
 
-ENDING_OUTCOMES: tuple[Outcome, ...] = tuple(o for o in Outcome if o is not Outcome.in_progress)
-
 NonEmpty = Annotated[str, Field(min_length=1)]
 Lines = Annotated[list[NonEmpty], Field(min_length=3)]
 

@@ -15,14 +15,12 @@ from simulator.models import (
     CRITERION_LABELS,
     OUTCOME_LABELS,
     SCENARIO_LABELS,
-    Assessment,
     CriterionId,
     Outcome,
     Persona,
     Rubric,
     ScenarioId,
     Session,
-    Turn,
 )
 
 GRADES = ((85.0, "A", "模範的"), (70.0, "B", "良好"), (50.0, "C", "要練習"), (0.0, "D", "要再受講"))
@@ -39,15 +37,11 @@ def grade_for(percent: float | None) -> tuple[str, str]:
     return "D", "要再受講"
 
 
-def _turn_assessment(t: Turn) -> Assessment | None:
-    return t.assessment
-
-
 def criterion_summary(session: Session, rubric: Rubric) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     weights = rubric.weights[session.scenario]
     for cid in CRITERIA:
-        vals = [a.score(cid) for t in session.turns if (a := _turn_assessment(t)) is not None]
+        vals = [a.score(cid) for t in session.turns if (a := t.assessment) is not None]
         scored = [v for v in vals if v is not None]
         # The best a reply reached shows the trainee CAN do it; the mean shows consistency.
         out[cid.value] = {
@@ -114,7 +108,7 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
     turns: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     for t in session.turns:
-        a = _turn_assessment(t)
+        a = t.assessment
         crit: dict[str, Any] = {}
         if a is not None:
             for cid in CRITERIA:
@@ -185,7 +179,7 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
 
     checks: dict[str, dict[str, Any]] = {}
     for t in session.turns:
-        a = _turn_assessment(t)
+        a = t.assessment
         for c in a.checks if a else []:
             prev = checks.get(c.id)
             if prev is None or (c.passed and not prev["passed"]):

@@ -302,8 +302,9 @@ class Store:
             values["overall"] = overall
         conn.execute(update(t.sessions).where(t.sessions.c.id == session.id).values(**values))
 
-    def load_session(self, session_id: str, viewer: User) -> Session:
-        self.check_access(viewer, session_id)
+    def load_session(self, session_id: str, viewer: User, *, write: bool = False) -> Session:
+        """The session, if ``viewer`` may read it (or, with ``write``, practise in it)."""
+        self.check_access(viewer, session_id, write=write)
         with self.engine.connect() as conn:
             h = conn.execute(select(t.sessions).where(t.sessions.c.id == session_id)).one()
             rows = conn.execute(

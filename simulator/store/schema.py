@@ -23,7 +23,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    inspect,
     text,
 )
 
@@ -158,7 +157,3 @@ def migrate(conn: Connection) -> list[str]:
         conn.execute(schema_migrations.insert().values(name=name, applied_at=datetime.now(UTC)))
         applied.append(name)
     return applied
-
-
-def table_names(conn: Connection) -> list[str]:
-    return inspect(conn).get_table_names()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import gradio as gr
@@ -14,6 +15,11 @@ from simulator.ui.services import Services
 def fail(message: str) -> NoReturn:
     """Stop the handler and show ``message`` to the user (also to an API caller)."""
     raise gr.Error(message, print_exception=False)
+
+
+def local_time(dt: datetime) -> datetime:
+    """A stored time (UTC; SQLite gives it back without a zone) in the server's local zone."""
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone()
 
 
 def current_user(services: Services, request: gr.Request | None) -> User:

@@ -20,7 +20,7 @@ from simulator.models import (
 from simulator.report import grade_for
 from simulator.store import User
 from simulator.ui import strings as S
-from simulator.ui.common import current_user
+from simulator.ui.common import current_user, local_time
 from simulator.ui.services import Services
 
 
@@ -32,9 +32,7 @@ def history_rows(services: Services, user: User) -> list[list[Any]]:
         grade = grade_for(r["overall"])[0] if r["overall"] is not None else "—"
         rows.append(
             [
-                r["created_at"].astimezone().strftime("%Y-%m-%d %H:%M")
-                if r["created_at"].tzinfo
-                else str(r["created_at"])[:16],
+                local_time(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
                 SCENARIO_LABELS[ScenarioId(r["scenario"])],
                 p.title if p else r["persona_id"],
                 p.difficulty_label if p else r["difficulty"],
@@ -57,9 +55,7 @@ def trend_frame(services: Services, user: User) -> pd.DataFrame:
         started.setdefault(row["session_id"], row["created_at"])
     data = [
         {
-            "日時": pd.Timestamp(started[sid]).tz_localize(None)
-            if pd.Timestamp(started[sid]).tzinfo is None
-            else pd.Timestamp(started[sid]).tz_convert(None),
+            "日時": local_time(started[sid]).replace(tzinfo=None),
             "基準": CRITERION_LABELS[CriterionId(c)],
             "平均点": round(mean(v), 2),
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from simulator.models import OUTCOME_LABELS, Outcome
 from simulator.paths import data_dir
 from simulator.store import AccessDenied, NotFound
 from simulator.ui import strings as S
-from simulator.ui.common import current_user, fail
+from simulator.ui.common import current_user, fail, local_time
 from simulator.ui.services import Services
 
 
@@ -23,14 +22,10 @@ def session_choices(services: Services, user: Any) -> list[tuple[str, str]]:
     for row in services.history(user):
         p = ps.get(row["persona_id"])
         title = p.title if p else row["persona_id"]
-        when = _local(row["created_at"]).strftime("%m/%d %H:%M")
+        when = local_time(row["created_at"]).strftime("%m/%d %H:%M")
         branch = f"・ターン{row['branch_turn']}からやり直し" if row["parent_id"] else ""
         out.append((f"{when} {title}{branch}（{OUTCOME_LABELS[Outcome(row['outcome'])]}）", row["id"]))
     return out
-
-
-def _local(dt: datetime) -> datetime:
-    return dt.astimezone() if dt.tzinfo else dt
 
 
 def export_paths(user_id: str, session_id: str) -> tuple[Path, Path]:

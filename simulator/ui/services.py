@@ -64,8 +64,7 @@ class Services:
     ) -> Generator[str, None, tuple[Session, Turn]]:
         """Take a turn, yielding the client's line in chunks; the turn is written to the
         store when it is complete, even if the caller stops listening half-way."""
-        self.store.check_access(user, session_id, write=True)
-        session = self.store.load_session(session_id, user)
+        session = self.store.load_session(session_id, user, write=True)
         if session.outcome is not Outcome.in_progress:
             raise ValueError("ended")
         persona = get_persona(session.persona_id)
@@ -93,8 +92,7 @@ class Services:
             self._finish(session, user, persona)
 
     def end(self, user: User, session_id: str) -> Session:
-        self.store.check_access(user, session_id, write=True)
-        session = self.store.load_session(session_id, user)
+        session = self.store.load_session(session_id, user, write=True)
         if session.outcome is Outcome.in_progress:
             self.engine.end(session)
             self._finish(session, user, get_persona(session.persona_id))
@@ -161,8 +159,7 @@ class Services:
 
     def retry(self, user: User, session_id: str, turn_index: int, text: str) -> tuple[Session, Turn]:
         """Branch a new session from before ``turn_index`` and answer it with ``text``."""
-        self.store.check_access(user, session_id, write=True)
-        src = self.store.load_session(session_id, user)
+        src = self.store.load_session(session_id, user, write=True)
         if not 1 <= turn_index <= len(src.turns):
             raise ValueError("turn")
         kept = [t.model_copy(deep=True) for t in src.turns[: turn_index - 1]]
@@ -187,8 +184,7 @@ class Services:
     def file_drill(self, user: User, session_id: str, fields: dict[str, str]) -> Any:
         from simulator.drill import check_drill
 
-        self.store.check_access(user, session_id, write=True)
-        session = self.store.load_session(session_id, user)
+        session = self.store.load_session(session_id, user, write=True)
         result = check_drill(fields, session, get_persona(session.persona_id), user.display_name)
         data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(vars(result))
         self.store.save_incident_report(session_id, user, fields, data.get("items", []), data.get("score"))

@@ -17,7 +17,6 @@ PICKER_HELP = (
 START_STANDARD = "標準で始める"
 START_HARD = "強硬で始める"
 RESUME = "中断した練習を再開"
-RESUME_NONE = ""
 
 CHAT_LABEL = "相手とのやり取り"
 INPUT_LABEL = "あなたの返答"
@@ -39,7 +38,6 @@ NOT_SIGNED_IN = "サインインしてください。"
 NO_SESSION = "練習が始まっていません。場面を選んでください。"
 SESSION_ENDED = "この練習は終了しています。報告書タブで振り返るか、新しい場面を選んでください。"
 ACCESS_DENIED = "このセッションを表示する権限がありません。"
-NOT_FOUND = "セッションが見つかりません。"
 REPLY_TOO_LONG = "返答が長すぎます（{limit}文字まで）。要点を絞って入力してください。"
 
 SCORE_WORDS = {None: "判定不能", 0: "要注意", 1: "見られない", 2: "一部できている", 3: "できている"}
@@ -69,7 +67,6 @@ DRILL_HELP = "練習の後、上長・相談窓口への報告を書きます。
 DRILL_SUBMIT = "報告を提出"
 
 HISTORY_TITLE = "### わたしの練習履歴"
-HISTORY_EMPTY = "まだ練習の記録がありません。"
 HISTORY_REFRESH = "更新"
 HISTORY_TREND = "基準ごとの推移（各セッションの平均点, 0-3）"
 HISTORY_BEST = "場面ごとの 初回 / 最高 / 最新"
