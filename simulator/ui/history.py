@@ -102,6 +102,7 @@ def build(services: Services) -> dict[str, Any]:
         color="基準",
         title=S.HISTORY_TREND,
         y_lim=[0, 3],
+        x_axis_format="%m/%d %H:%M",
         elem_id="history-trend",
         height=300,
     )
