@@ -16,7 +16,7 @@ from pathlib import Path
 from simulator.models import ContextLine
 
 DEV = Path("/work/shared/eval/dev.jsonl")
-OWN = Path(__file__).resolve().parent.parent / "tests" / "data" / "own_replies.jsonl"
+OWN = Path(__file__).resolve().parent.parent / "rubrics" / "corpus" / "own_replies.jsonl"
 ROUNDS = 5
 
 

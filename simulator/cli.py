@@ -109,9 +109,47 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from simulator.evaluation import run_eval
+    from simulator.evaluation import run_cv, run_eval
 
+    if args.cv:
+        return run_cv(as_json=args.json)
+    if not args.file:
+        print("評価するファイルを指定してください / give a labelled JSONL file (or --cv)", file=sys.stderr)
+        return EXIT_BAD_DATA
     return run_eval(args.file, args.judge, as_json=args.json)
+
+
+def cmd_judge_train(args: argparse.Namespace) -> int:
+    from simulator.scoring import train as tr
+    from simulator.scoring.learned import MODEL_PATH
+
+    out = Path(args.out) if args.out else MODEL_PATH
+    model = tr.train(Path(args.corpus) if args.corpus else tr.CORPUS_DIR)
+    if args.check:
+        same = out.exists() and out.read_text(encoding="utf-8") == tr.dumps(model)
+        print(
+            "同一 / identical" if same else f"{out}: 再学習の結果と違います / differs from a fresh training"
+        )
+        return EXIT_OK if same else EXIT_FAIL
+    tr.write(model, out)
+    import hashlib
+
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    print(f"{out}: {model['corpus_records']} 件で学習 / trained on {model['corpus_records']} replies "
+          f"(corpus sha256 {model['corpus_sha256'][:12]}, model sha256 {sha[:12]}, vocab {len(model['vocab'])})")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_rubrics_lock(args: argparse.Namespace) -> int:
+    from simulator.library import get_rubric
+    from simulator.scoring.version import write_lock
+
+    errors = write_lock([get_rubric()])
+    for e in errors:
+        print(e, file=sys.stderr)
+    if not errors:
+        print("rubrics/versions.lock を更新しました / lock written")
+    return EXIT_BAD_DATA if errors else EXIT_OK
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -167,18 +205,41 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("paths", nargs="*")
     rv.set_defaults(func=cmd_rubrics_validate)
 
+    rl = rsub.add_parser(
+        "lock", help="内容のハッシュを versions.lock に記録 / record the content hash of each version"
+    )
+    rl.set_defaults(func=cmd_rubrics_lock)
+
+    jd = sub.add_parser("judge", help="ハイブリッド判定器の学習 / train the hybrid judge")
+    jsub = jd.add_subparsers(dest="judge_command", required=True)
+    jt = jsub.add_parser(
+        "train", help="rubrics/corpus から学習し rubrics/model/hybrid.json を書く / train the model file"
+    )
+    jt.add_argument("--corpus", default=None, help="ラベル付きコーパスのディレクトリ / corpus directory")
+    jt.add_argument("--out", default=None, help="出力先 / output file")
+    jt.add_argument(
+        "--check", action="store_true", help="書かずに同一か確認 / only check the shipped file is reproduced"
+    )
+    jt.set_defaults(func=cmd_judge_train)
+
     sch = sub.add_parser("schema", help="JSON Schema を書き出す / write JSON Schemas beside the data")
     sch.set_defaults(func=cmd_schema)
 
     sc = sub.add_parser("score", help="返答を採点 / score replies (JSONL)")
     sc.add_argument("--in", dest="in_path", required=True, help="入力 JSONL / input JSONL")
     sc.add_argument("--out", dest="out_path", default="-", help="出力 JSONL（- は標準出力）")
-    sc.add_argument("--judge", default="rules", choices=["rules", "llm", "both"])
+    sc.add_argument("--judge", default="hybrid", choices=["hybrid", "rules", "llm", "both"])
     sc.set_defaults(func=cmd_score)
 
     ev = sub.add_parser("eval", help="判定器をラベルと比較 / evaluate a judge against labels")
-    ev.add_argument("file")
-    ev.add_argument("--judge", default="rules", choices=["rules", "llm"])
+    ev.add_argument("file", nargs="?")
+    ev.add_argument(
+        "--judge",
+        default=None,
+        choices=["hybrid", "rules", "llm"],
+        help="省略時は hybrid と rules を並べて表示 / default: hybrid and rules side by side",
+    )
+    ev.add_argument("--cv", action="store_true", help="学習コーパスの交差検証 / cross-validate on the corpus")
     ev.add_argument("--json", action="store_true", help="指標を JSON で出力 / print metrics as JSON")
     ev.set_defaults(func=cmd_eval)
 
@@ -190,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--persona", required=True)
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--voice", choices=["scripted", "llm"], default=None)
-        sp.add_argument("--judge", choices=["rules", "llm", "both"], default=None)
+        sp.add_argument("--judge", choices=["hybrid", "rules", "llm", "both"], default=None)
         sp.add_argument("--max-turns", type=int, default=None)
         if name == "simulate":
             sp.add_argument("--replies", required=True, help="1行1返答のファイル / one reply per line")

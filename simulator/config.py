@@ -2,7 +2,7 @@
 
 Read from ``kasuhara.toml`` (the path in ``KASUHARA_CONFIG``, else ``./kasuhara.toml`` when it
 exists) and from environment variables, which override the file. With nothing configured the
-product is fully offline: the scripted voice and the rules judge.
+product is fully offline: the scripted voice and the hybrid (rules + shipped model) judge.
 
 ``kasuhara.toml`` uses the field names below as top-level keys::
 
@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 StructuredMethod = Literal["json_schema", "function_calling", "json_mode"]
 VoiceKind = Literal["scripted", "llm"]
-JudgeKind = Literal["rules", "llm", "both"]
+JudgeKind = Literal["hybrid", "rules", "llm", "both"]
 
 CONFIG_FILE = "kasuhara.toml"
 CONFIG_ENV = "KASUHARA_CONFIG"
@@ -53,7 +53,7 @@ _JA_HINTS: dict[str, str] = {
     "timeout": "0より大きく600以下の秒数を指定してください",
     "max_retries": "0から5の整数を指定してください",
     "voice": "scripted または llm を指定してください",
-    "judge": "rules / llm / both のいずれかを指定してください",
+    "judge": "hybrid / rules / llm / both のいずれかを指定してください",
 }
 
 
@@ -82,7 +82,7 @@ class Settings(BaseModel):
     voice: VoiceKind = Field(
         default="scripted", description="未指定なら接続先とモデルがあれば llm、なければ scripted"
     )
-    judge: JudgeKind = "rules"
+    judge: JudgeKind = "hybrid"
 
     @model_validator(mode="before")
     @classmethod

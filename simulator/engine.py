@@ -28,13 +28,13 @@ from simulator.models import (
     Session,
     Turn,
 )
-from simulator.scoring import Judge, default_judge
+from simulator.scoring import Judge, default_judge, rule_judge
 from simulator.voices.base import Voice, VoiceLine, VoiceRequest
 from simulator.voices.scripted import ScriptedVoice, opening_line
 
 JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはルール採点のみで評価しました"
 VOICE_MODES = ("scripted", "llm")
-JUDGE_MODES = ("rules", "llm", "both")
+JUDGE_MODES = ("hybrid", "rules", "llm", "both")
 
 
 def _load_settings() -> Any:
@@ -60,14 +60,15 @@ class Engine:
     ) -> None:
         self.settings = settings if settings is not None else _load_settings()
         self.voice_mode: str = voice or str(getattr(self.settings, "voice", "scripted"))
-        self.judge_mode: str = judge or str(getattr(self.settings, "judge", "rules"))
+        self.judge_mode: str = judge or str(getattr(self.settings, "judge", "hybrid"))
         if self.voice_mode not in VOICE_MODES:
             raise ValueError(f"voice は {VOICE_MODES} のいずれか / voice must be one of {VOICE_MODES}")
         if self.judge_mode not in JUDGE_MODES:
             raise ValueError(f"judge は {JUDGE_MODES} のいずれか / judge must be one of {JUDGE_MODES}")
         self.rubric = rubric or get_rubric()
         self.max_turns = max_turns
-        self.rules: Judge = default_judge()
+        # the offline judge: scores every turn, and stands in when the LLM judge fails
+        self.rules: Judge = rule_judge() if self.judge_mode == "rules" else default_judge()
         self.scripted = ScriptedVoice()
         self.voice: Voice = voice_impl or self._make_voice()
         self.llm_judge: Judge | None = llm_judge
@@ -76,6 +77,18 @@ class Engine:
 
             self.llm_judge = LLMJudge(self.settings)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="turn")
+
+    @property
+    def judge_id(self) -> str:
+        """What scores this engine's sessions: the offline judge's id, with the LLM's if any."""
+        offline = self.rules.name
+        if self.llm_judge is not None:
+            return (
+                f"{self.llm_judge.name}+{offline}"
+                if self.judge_mode == "llm"
+                else f"{offline}+{self.llm_judge.name}"
+            )
+        return offline
 
     def _make_voice(self) -> Voice:
         if self.voice_mode == "llm":
@@ -106,7 +119,7 @@ class Engine:
             scenario=p.scenario,
             seed=seed,
             voice=self.voice_mode,
-            judge=self.judge_mode,
+            judge=self.judge_id,
             opening=opening_line(p, seed),
             state=director.initial_state(p),
         )

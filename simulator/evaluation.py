@@ -108,8 +108,15 @@ def evaluate(records: list[dict[str, Any]], predictions: list[dict[str, int | No
         "criteria": per,
         "mean_macro_f1": sum(v["macro_f1"] for v in per.values()) / len(per),
         "concession_recall": recall(firm_gold, firm_pred, -1),
+        "false_concession_rate": _false_rate(firm_gold, firm_pred, -1),
         "disagreements": disagreements,
     }
+
+
+def _false_rate(gold: Sequence[int], pred: Sequence[int], label: int) -> float | None:
+    """Share of the replies without ``label`` that were given it."""
+    others = [p == label for g, p in zip(gold, pred, strict=True) if g != label]
+    return None if not others else sum(others) / len(others)
 
 
 def _last_client(rec: dict[str, Any]) -> str:
@@ -132,6 +139,10 @@ def format_report(m: dict[str, Any]) -> str:
     cr = m["concession_recall"]
     lines.append(f"平均 macro-F1 / mean macro-F1: {m['mean_macro_f1']:.3f}")
     lines.append("譲歩の検出率 / concession (firm=-1) recall: " + ("n/a" if cr is None else f"{cr:.3f}"))
+    fa = m.get("false_concession_rate")
+    lines.append(
+        "譲歩でない返答を譲歩と判定した率 / false concessions: " + ("n/a" if fa is None else f"{fa:.3f}")
+    )
     lines.append("")
     lines.append(f"不一致 / disagreements: {len(m['disagreements'])}")
     for d in m["disagreements"]:
@@ -141,37 +152,96 @@ def format_report(m: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_eval(path: str, judge: str, as_json: bool = False) -> int:
-    from simulator.library import get_rubric
-    from simulator.scoring import get_judge
+def read_labelled(path: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The raw records and their parsed form; raises BadRecord naming the line."""
     from simulator.scoring.cli import BadRecord, parse_record
 
     raw: list[dict[str, Any]] = []
     parsed = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            rec = parse_record(line, lineno)
+            obj = json.loads(line)
+            labels = obj.get("labels")
+            if not isinstance(labels, dict) or any(c.value not in labels for c in CRITERIA):
+                raise BadRecord(f"{lineno}行目: labels がありません / line {lineno}: missing labels")
+            raw.append(obj)
+            parsed.append(rec)
+    return raw, parsed
+
+
+def predict(judge_name: str, records: list[dict[str, Any]]) -> list[dict[str, int | None]]:
+    from simulator.library import get_rubric
+    from simulator.scoring import get_judge
+
+    rubric = get_rubric()
+    j = get_judge(judge_name)
+    return [j.assess(r["reply"], r["context"], r["scenario"], rubric).score_map() for r in records]
+
+
+def side_by_side(results: dict[str, dict[str, Any]]) -> str:
+    """One table: each judge's macro-F1 per criterion, mean, concession recall and false alarms."""
+    names = list(results)
+    head = (
+        "| judge | "
+        + " | ".join(c.value for c in CRITERIA)
+        + " | mean | concession recall | false concessions |"
+    )
+    lines = [head, "|" + " --- |" * (len(CRITERIA) + 4)]
+    for n in names:
+        m = results[n]
+        cr = m["concession_recall"]
+        fa = m.get("false_concession_rate")
+        lines.append(
+            f"| {n} | "
+            + " | ".join(f"{m['criteria'][c.value]['macro_f1']:.3f}" for c in CRITERIA)
+            + f" | {m['mean_macro_f1']:.3f} | {'n/a' if cr is None else f'{cr:.3f}'}"
+            + f" | {'n/a' if fa is None else f'{fa:.3f}'} |"
+        )
+    return "\n".join(lines)
+
+
+def run_eval(path: str, judge: str | None, as_json: bool = False) -> int:
+    from simulator.scoring.cli import BadRecord
+
     try:
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                rec = parse_record(line, lineno)
-                obj = json.loads(line)
-                labels = obj.get("labels")
-                if not isinstance(labels, dict) or any(c.value not in labels for c in CRITERIA):
-                    raise BadRecord(f"{lineno}行目: labels がありません / line {lineno}: missing labels")
-                raw.append(obj)
-                parsed.append(rec)
+        raw, parsed = read_labelled(path)
     except BadRecord as e:
         print(str(e), file=sys.stderr)
         return 2
     except OSError as e:
         print(f"{path}: 読み込めません / cannot read ({e})", file=sys.stderr)
         return 2
-    rubric = get_rubric()
-    j = get_judge(judge)
-    preds = [j.assess(r["reply"], r["context"], r["scenario"], rubric).score_map() for r in parsed]
-    m = evaluate(raw, preds)
+    names = [judge] if judge else ["hybrid", "rules"]
+    results = {n: evaluate(raw, predict(n, parsed)) for n in names}
     if as_json:
-        print(json.dumps(m, ensure_ascii=False, indent=2))
+        print(json.dumps(results if judge is None else results[judge], ensure_ascii=False, indent=2))
+    elif judge:
+        print(format_report(results[judge]))
     else:
-        print(format_report(m))
+        print(format_report(results["hybrid"]))
+        print()
+        print("判定器の比較 / judges side by side:")
+        print(side_by_side(results))
+    return 0
+
+
+def run_cv(as_json: bool = False) -> int:
+    """Cross-validated figures of the hybrid on the training corpus (folds by writer)."""
+    from simulator.scoring.cv import cross_validate
+
+    results = cross_validate()
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(results["hybrid (cv)"]))
+        print()
+        print("交差検証（書き手ごとの分割）/ cross-validated, folds by writer:")
+        print(side_by_side(results))
+        print(
+            "rules は学習コーパスを見て書かれているため、その行は上限の参考値です / "
+            "the rules were written with this corpus in view: their row is an upper bound"
+        )
     return 0

@@ -320,6 +320,10 @@ class CriterionScore(Strict):
     )
     evidence: list[Evidence] = Field(default_factory=list)
     manual_ref: str = Field(default="", description="根拠となるマニュアルの一文")
+    source: Literal["rules", "model", "llm"] = Field(
+        default="rules", description="スコアを決めたもの（ルール / 学習モデル / LLM）"
+    )
+    confidence: float | None = Field(default=None, ge=0, le=1, description="学習モデルの確信度（0-1）")
 
     @property
     def scored(self) -> bool:
@@ -341,7 +345,7 @@ class CheckResult(Strict):
 
 
 class Assessment(Strict):
-    judge: str = Field(description="'rules' またはモデル名 (llm:<model>)")
+    judge: str = Field(description="判定器の ID: rules@<hash>, hybrid@<hash>, llm:<model>")
     rubric_id: str
     rubric_version: int
     scenario: ScenarioId

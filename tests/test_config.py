@@ -20,7 +20,7 @@ def _empty_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_nothing_configured_is_fully_offline() -> None:
     s = load_settings(env={})
-    assert (s.voice, s.judge, s.llm_enabled) == ("scripted", "rules", False)
+    assert (s.voice, s.judge, s.llm_enabled) == ("scripted", "hybrid", False)
     assert s.base_url is None and s.api_key is None
     assert s.timeout == 20 and s.max_retries == 0
     assert s.structured_output_method == "json_schema"

@@ -7,9 +7,9 @@ import pytest
 
 from simulator.evaluation import cohen_kappa, confusion_matrix, evaluate, macro_f1, recall, run_eval, to_label
 
-OWN = Path(__file__).parent / "data" / "own_replies.jsonl"
+OWN = Path(__file__).parent.parent / "rubrics" / "corpus" / "own_replies.jsonl"
 # written by two independent annotators who saw LABELING.md and the manual, not the judge or dev.jsonl
-INDEPENDENT = Path(__file__).parent / "data" / "independent_replies.jsonl"
+INDEPENDENT = Path(__file__).parent.parent / "rubrics" / "corpus" / "independent_replies.jsonl"
 
 
 def test_score_to_label_mapping():

@@ -11,28 +11,57 @@ import threading
 
 from simulator.models import Assessment, ContextLine, Rubric, ScenarioId
 from simulator.scoring.base import Judge
+from simulator.scoring.hybrid import HybridJudge
 from simulator.scoring.rules import RuleJudge
 
-__all__ = ["Judge", "RuleJudge", "assess", "get_judge", "default_judge"]
+__all__ = [
+    "Judge",
+    "RuleJudge",
+    "HybridJudge",
+    "assess",
+    "get_judge",
+    "default_judge",
+    "rule_judge",
+    "OFFLINE_JUDGES",
+]
 
-_default: RuleJudge | None = None
+OFFLINE_JUDGES = ("hybrid", "rules")
+
+_rules: RuleJudge | None = None
+_hybrid: HybridJudge | None = None
 _lock = threading.Lock()
 
 
-def default_judge() -> RuleJudge:
+def rule_judge() -> RuleJudge:
     """The shared rule judge (the analyser loads once, on first use)."""
-    global _default
-    if _default is None:
+    global _rules
+    if _rules is None:
         with _lock:
-            if _default is None:
-                _default = RuleJudge()
-    return _default
+            if _rules is None:
+                _rules = RuleJudge()
+    return _rules
+
+
+def default_judge() -> HybridJudge:
+    """The shared hybrid judge, the offline default: the rules plus the shipped model."""
+    global _hybrid
+    if _hybrid is None:
+        from simulator.scoring.learned import shipped_model
+
+        rules = rule_judge()
+        model = shipped_model()
+        with _lock:
+            if _hybrid is None:
+                _hybrid = HybridJudge(rules, model)
+    return _hybrid
 
 
 def get_judge(name: str) -> Judge:
-    """``rules`` or ``llm`` (the LLM judge is imported only when asked for)."""
-    if name == "rules":
+    """``hybrid``, ``rules`` or ``llm`` (the LLM judge is imported only when asked for)."""
+    if name == "hybrid":
         return default_judge()
+    if name == "rules":
+        return rule_judge()
     if name == "llm":
         from simulator.config import load_settings
         from simulator.llm.judge import LLMJudge

@@ -72,7 +72,7 @@ def _assess_llm(judge: Any, rec: dict[str, Any], rubric: Rubric, fallback: Any) 
         why = f"{type(e).__name__}: {e}"
     a: Assessment = fallback.assess(rec["reply"], rec["context"], rec["scenario"], rubric)
     a.notes.append(
-        f"LLM 判定器が使えないため rules で判定しました / LLM judge unavailable, used rules ({why})"
+        f"LLM 判定器が使えないため オフラインの判定器で判定しました / LLM judge unavailable, used the offline judge ({why})"
     )
     return a
 
@@ -88,7 +88,7 @@ def _open_out(path: str) -> Iterator[IO[str]]:
 
 def run_score(in_path: str, out_path: str, judge: str) -> int:
     from simulator.library import get_rubric
-    from simulator.scoring import default_judge, get_judge
+    from simulator.scoring import get_judge
 
     try:
         records = read_records(in_path)
@@ -99,7 +99,7 @@ def run_score(in_path: str, out_path: str, judge: str) -> int:
         print(f"{in_path}: 読み込めません / cannot read ({e})", file=sys.stderr)
         return EXIT_BAD_DATA
     rubric = get_rubric()
-    rules = default_judge()
+    rules = get_judge("rules" if judge == "rules" else "hybrid")
     llm: Any = None
     llm_error = ""
     if judge in ("llm", "both"):
@@ -111,7 +111,7 @@ def run_score(in_path: str, out_path: str, judge: str) -> int:
         for rec in records:
             rule_a = rules.assess(rec["reply"], rec["context"], rec["scenario"], rubric)
             row: dict[str, Any] = {"id": rec["id"], "scores": rule_a.score_map()}
-            if judge == "rules":
+            if judge in ("rules", "hybrid"):
                 row["assessment"] = rule_a.model_dump(mode="json")
             else:
                 if llm is not None:
@@ -119,7 +119,7 @@ def run_score(in_path: str, out_path: str, judge: str) -> int:
                 else:
                     llm_a = rule_a.model_copy(deep=True)
                     llm_a.notes.append(
-                        f"LLM 判定器が使えないため rules で判定しました / LLM judge unavailable, used rules ({llm_error})"
+                        f"LLM 判定器が使えないため オフラインの判定器で判定しました / LLM judge unavailable, used rules ({llm_error})"
                     )
                 if judge == "llm":
                     row["scores"] = llm_a.score_map()

@@ -29,6 +29,7 @@ from simulator.models import (
 )
 from simulator.scoring.analysis import MAX_CHARS, Analysis, Match, Predicate, analyse
 from simulator.scoring.lexicon import DEMAND_TYPES, Compiled, compiled_for
+from simulator.scoring.version import judge_id
 from simulator.text import japanese_share, normalize
 
 C = CriterionId
@@ -582,11 +583,33 @@ def _checks(
 class RuleJudge:
     """Offline rule-based judge (``rules``): fast, deterministic, explainable."""
 
-    name = "rules"
+    kind = "rules"
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, int], str] = {}
+
+    def id_for(self, rubric: Rubric) -> str:
+        key = (rubric.id, rubric.version)
+        got = self._ids.get(key)
+        if got is None:
+            got = self._ids[key] = judge_id("rules", rubric)
+        return got
+
+    @property
+    def name(self) -> str:
+        from simulator.library import get_rubric
+
+        return self.id_for(get_rubric())
 
     def assess(
         self, reply: str, context: list[ContextLine], scenario: ScenarioId | str, rubric: Rubric
     ) -> Assessment:
+        return self.judge(reply, context, scenario, rubric)[0]
+
+    def judge(
+        self, reply: str, context: list[ContextLine], scenario: ScenarioId | str, rubric: Rubric
+    ) -> tuple[Assessment, Analysis | None]:
+        """The assessment and the analysis it was read from (None when nothing could be judged)."""
         scenario = ScenarioId(scenario)
         lex = compiled_for(rubric)
         cl = read_client(context)
@@ -595,44 +618,56 @@ class RuleJudge:
         norm = normalize(reply)
         why_not = _unscorable(norm.text)
         if why_not:
-            return Assessment(
-                judge=self.name,
-                rubric_id=rubric.id,
-                rubric_version=rubric.version,
-                scenario=scenario,
-                scores={
-                    c.id: CriterionScore(
-                        criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0]
-                    )
-                    for c in rubric.criteria
-                },
-                checks=_checks(None, rubric, lex, scenario, client),
-                notes=[why_not],
+            return (
+                Assessment(
+                    judge=self.id_for(rubric),
+                    rubric_id=rubric.id,
+                    rubric_version=rubric.version,
+                    scenario=scenario,
+                    scores={
+                        c.id: CriterionScore(
+                            criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0]
+                        )
+                        for c in rubric.criteria
+                    },
+                    checks=_checks(None, rubric, lex, scenario, client),
+                    notes=[why_not],
+                ),
+                None,
             )
         a = analyse(norm)
+        if japanese_share(norm.text)[1] < 0.3:
+            notes.append(
+                "日本語以外の部分（英字の羅列など）は判定に使っていません / only the Japanese part was judged"
+            )
         if len(norm.text) > MAX_CHARS:
             notes.append(
                 f"返答が長いため先頭の{MAX_CHARS}文字で判定しました / judged the first {MAX_CHARS} characters"
             )
         r = Reader(lex).read(a, cl, scenario)
         scores = score_reading(a, r, rubric)
-        return Assessment(
-            judge=self.name,
-            rubric_id=rubric.id,
-            rubric_version=rubric.version,
-            scenario=scenario,
-            scores=scores,
-            checks=_checks(a, rubric, lex, scenario, client),
-            concession=scores[C.firm].score == 0,
-            hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
-            notes=notes,
+        return (
+            Assessment(
+                judge=self.id_for(rubric),
+                rubric_id=rubric.id,
+                rubric_version=rubric.version,
+                scenario=scenario,
+                scores=scores,
+                checks=_checks(a, rubric, lex, scenario, client),
+                concession=scores[C.firm].score == 0,
+                hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
+                notes=notes,
+            ),
+            a,
         )
 
 
 def _unscorable(text: str) -> str:
     if not text.strip():
         return "返答が空のため判定できません / empty reply"
-    jp, share = japanese_share(text)
-    if jp < 2 or share < 0.3:
-        return "日本語の返答として読み取れないため判定できません / not Japanese enough to judge"
+    jp, _share = japanese_share(text)
+    if jp < 2:
+        # a Latin tail does not hide the Japanese before it: only a reply with no Japanese
+        # to read is left unscored
+        return "日本語の部分がないため判定できません。日本語で返答してください / no Japanese to judge"
     return ""
