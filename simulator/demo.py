@@ -26,6 +26,7 @@ from typing import Any
 
 from simulator.drill import check_drill
 from simulator.models import Outcome, Persona, ScenarioId, Session
+from simulator.scoring.session import score_session
 from simulator.store import Store, User
 
 DEMO_PASSWORD = "kasuhara-demo"
@@ -277,9 +278,9 @@ def run_session(
         turn.created_at = clock
         store.record_turn(session, user, turn)
     session.ended_at = clock
-    report = build_report(session, persona, engine.rubric)
-    store.update_session(session, user, overall=report["overall"])
-    return session, report
+    score = score_session(session, engine.rubric)
+    store.update_session(session, user, score=score)
+    return session, build_report(session, persona, engine.rubric, score)
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
@@ -298,7 +299,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
     admin_password = ensure_admin(store)
     staff = _ensure_staff(store)
     catalogue = [personas()[k] for k in sorted(personas())]
-    engine = Engine(voice="scripted", judge="rules")
+    engine = Engine(voice="scripted")
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     created: list[str] = []
     skipped: list[str] = []
@@ -350,6 +351,10 @@ def run_demo_data(args: argparse.Namespace) -> int:
                         fields,
                         [it.model_dump(mode="json") for it in result.items],
                         result.score,
+                    )
+                    # the filed drill is part of the stored grade, as in the app
+                    store.update_session(
+                        session, user, score=score_session(session, engine.rubric, result.score)
                     )
                     n_drills += 1
     finally:

@@ -239,6 +239,10 @@ class Criterion(Strict):
     id: CriterionId
     label: NonEmpty
     description: NonEmpty
+    aggregate: Literal["every_turn", "once"] = Field(
+        description="セッションでの集計: every_turn 毎回守る（平均）/ once 一度できればよい（最高値）"
+    )
+    can_violate: bool = Field(description="違反（スコア0・ラベル-1）があり得るか")
     manual_quotes: Annotated[list[NonEmpty], Field(min_length=1)]
     descriptors: Descriptors
     signals: dict[str, list[NonEmpty]] = Field(

@@ -7,85 +7,28 @@ never averaged in as zeros.
 
 from __future__ import annotations
 
-from statistics import mean
 from typing import Any
 
 from simulator.models import (
-    CRITERIA,
-    CRITERION_LABELS,
     OUTCOME_LABELS,
     SCENARIO_LABELS,
     CriterionId,
-    Outcome,
     Persona,
     Rubric,
     ScenarioId,
     Session,
 )
+from simulator.scoring.session import (
+    SessionScore,
+    criterion_summary,
+    grade_for,
+    overall_percent,
+    score_session,
+)
 
-GRADES = ((85.0, "A", "模範的"), (70.0, "B", "良好"), (50.0, "C", "要練習"), (0.0, "D", "要再受講"))
+__all__ = ["build_report", "grade_for", "criterion_summary", "overall_percent", "score_session"]
+
 WEAK = 1  # a turn score at or below this is a finding worth a better phrasing
-BAD_OUTCOMES = (Outcome.client_left, Outcome.max_turns)
-
-
-def grade_for(percent: float | None) -> tuple[str, str]:
-    if percent is None:
-        return "—", "採点できませんでした"
-    for floor, g, label in GRADES:
-        if percent >= floor:
-            return g, label
-    return "D", "要再受講"
-
-
-def criterion_summary(session: Session, rubric: Rubric) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    weights = rubric.weights[session.scenario]
-    for cid in CRITERIA:
-        vals = [a.score(cid) for t in session.turns if (a := t.assessment) is not None]
-        scored = [v for v in vals if v is not None]
-        # The best a reply reached shows the trainee CAN do it; the mean shows consistency.
-        out[cid.value] = {
-            "label": CRITERION_LABELS[cid],
-            "mean": round(mean(scored), 2) if scored else None,
-            "credit": mean(STEADY_CREDIT[v] for v in scored) if scored else None,
-            "best": max(scored) if scored else None,
-            "violations": sum(1 for v in scored if v == 0),
-            "scored": len(scored),
-            "unscored": len(vals) - len(scored),
-            "weight": weights[cid],
-        }
-    return out
-
-
-# How much a score is worth in the overall figure. The rubric's 2 ("partly shown") already
-# meets the criterion in LABELING.md's terms, so it earns most of the credit; 1 on calm or
-# firm (neither shown nor violated) earns some; a violation earns nothing.
-STEADY_CREDIT = {0: 0.0, 1: 0.4, 2: 0.85, 3: 1.0}
-ONCE_CREDIT = {0: 0.0, 1: 0.0, 2: 0.85, 3: 1.0}
-
-
-def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> float | None:
-    """Weighted mean over criteria of a 0-100 figure per criterion.
-
-    Calm and firm must hold on every turn, so they count by the mean credit of their turns
-    (any violation costs); contract, record and escalation are things to do at least once in
-    a scene, so they count by their best turn.
-    """
-    total = 0.0
-    weight = 0.0
-    for cid in CRITERIA:
-        s = summary[cid.value]
-        if s["mean"] is None:
-            continue
-        value = s["credit"] if cid in (CriterionId.calm, CriterionId.firm) else ONCE_CREDIT[s["best"]]
-        total += s["weight"] * value * 100.0
-        weight += s["weight"]
-    if weight == 0:
-        return None
-    pct = total / weight
-    if session.outcome in BAD_OUTCOMES:
-        pct -= 5.0
-    return round(max(0.0, min(100.0, pct)), 1)
 
 
 def _better_phrasing(rubric: Rubric, cid: CriterionId, turn_index: int, scenario: ScenarioId) -> str:
@@ -100,10 +43,16 @@ def _manual_ref(rubric: Rubric, cid: CriterionId) -> str:
     return rubric.criterion(cid).manual_quotes[0]
 
 
-def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str, Any]:
-    summary = criterion_summary(session, rubric)
-    pct = overall_percent(summary, session)
-    grade, grade_label = grade_for(pct)
+def build_report(
+    session: Session, persona: Persona, rubric: Rubric, score: SessionScore | None = None
+) -> dict[str, Any]:
+    """The report's data; ``score`` is the session's stored score (computed here only when
+    the session has none yet, e.g. while it is in progress)."""
+    if score is None:
+        score = score_session(session, rubric)
+    summary = score.criteria
+    pct = score.overall
+    grade, grade_label = score.grade, score.grade_label
 
     turns: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
@@ -111,12 +60,13 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
         a = t.assessment
         crit: dict[str, Any] = {}
         if a is not None:
-            for cid in CRITERIA:
+            for criterion in rubric.criteria:
+                cid = criterion.id
                 cs = a.scores.get(cid)
                 if cs is None:
                     continue
                 crit[cid.value] = {
-                    "label": CRITERION_LABELS[cid],
+                    "label": rubric.criterion(cid).label,
                     "score": cs.score,
                     "reason": cs.reason,
                     "evidence": [e.text for e in cs.evidence],
@@ -125,12 +75,12 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
                 weak = cs.score is not None and cs.score <= WEAK
                 # contract/record/escalation are not expected on every turn: only calm
                 # and firm shortfalls, and violations, are findings per turn.
-                if cs.score == 0 or (weak and cid in (CriterionId.calm, CriterionId.firm)):
+                if cs.score == 0 or (weak and criterion.aggregate == "every_turn"):
                     findings.append(
                         {
                             "turn": t.index,
                             "criterion": cid.value,
-                            "label": CRITERION_LABELS[cid],
+                            "label": rubric.criterion(cid).label,
                             "score": cs.score,
                             "quote": t.trainee,
                             "client": t.client_before,
@@ -158,15 +108,15 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
 
     # Scene-level findings: criteria that never appeared at all.
     missing = []
-    for cid in (CriterionId.contract, CriterionId.record, CriterionId.escalation):
+    for cid in (c.id for c in rubric.criteria if c.aggregate == "once"):
         s = summary[cid.value]
-        if s["scored"] and (s["best"] or 0) <= 1:
+        if s["scored"] and (s["best"] or 0) <= 1 and not s.get("from_drill"):
             missing.append(cid)
             findings.append(
                 {
                     "turn": None,
                     "criterion": cid.value,
-                    "label": CRITERION_LABELS[cid],
+                    "label": rubric.criterion(cid).label,
                     "score": s["best"],
                     "quote": "",
                     "client": "",
@@ -186,12 +136,12 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
                 checks[c.id] = {"label": c.label, "passed": c.passed, "reason": c.reason, "turn": t.index}
 
     ranked = sorted(
-        (cid for cid in CRITERIA if summary[cid.value]["mean"] is not None),
+        (c.id for c in rubric.criteria if summary[c.id.value]["mean"] is not None),
         key=lambda c: (
             summary[c.value]["violations"] == 0,
             (
                 summary[c.value]["mean"]
-                if c in (CriterionId.calm, CriterionId.firm)
+                if summary[c.value]["aggregate"] == "every_turn"
                 else summary[c.value]["best"]
             ),
             -summary[c.value]["weight"],
@@ -200,10 +150,10 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
     practise = []
     for cid in ranked[:2]:
         s = summary[cid.value]
-        value = s["mean"] if cid in (CriterionId.calm, CriterionId.firm) else s["best"]
+        value = s["mean"] if s["aggregate"] == "every_turn" else s["best"]
         if value is not None and value >= 2.5 and s["violations"] == 0:
             continue
-        practise.append(f"{CRITERION_LABELS[cid]}: {rubric.criterion(cid).feedback.improve[0]}")
+        practise.append(f"{rubric.criterion(cid).label}: {rubric.criterion(cid).feedback.improve[0]}")
     if session.state.demands_granted:
         practise.insert(
             0, "毅然: 不当な要求に一度でも応じると、相手は要求を広げます。最初の一言で明確に断りましょう。"
@@ -214,8 +164,8 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
         )
 
     praise = [
-        f"{CRITERION_LABELS[cid]}: {rubric.criterion(cid).feedback.praise[0]}"
-        for cid in CRITERIA
+        f"{rubric.criterion(cid).label}: {rubric.criterion(cid).feedback.praise[0]}"
+        for cid in (c.id for c in rubric.criteria)
         if (summary[cid.value]["best"] or 0) >= 3 and summary[cid.value]["violations"] == 0
     ]
 
@@ -245,6 +195,8 @@ def build_report(session: Session, persona: Persona, rubric: Rubric) -> dict[str
         "overall": pct,
         "grade": grade,
         "grade_label": grade_label,
+        "score_rule": score.rule,
+        "drill_score": score.drill_score,
         "criteria": summary,
         "turns": turns,
         "findings": findings,

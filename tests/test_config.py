@@ -29,7 +29,7 @@ def test_nothing_configured_is_fully_offline() -> None:
 def test_endpoint_and_model_turn_the_llm_voice_on() -> None:
     s = load_settings(env=LLM_ENV)
     assert s.voice == "llm" and s.llm_enabled
-    assert s.judge == "rules", "the LLM judge is opt-in"
+    assert s.judge == "hybrid", "the LLM judge is opt-in"
     assert s.judge_model == "qwen", "the judge uses the persona model unless told otherwise"
 
 

@@ -63,7 +63,7 @@ def test_llm_voice_and_both_judges_in_one_turn(
     assert (turn.client_after or turn.closing) == LINE
     assert turn.voice == "llm:fake-persona" and turn.notices == []
     judges = [a.judge for a in turn.assessments]
-    assert judges[0] == "rules" and "llm:fake-judge" in judges
+    assert judges[0].startswith("hybrid@") and "llm:fake-judge" in judges
     llm = next(a for a in turn.assessments if a.judge == "llm:fake-judge")
     assert llm.score(CriterionId.firm) == 3
     assert any(n.startswith("prompt:judge.j2@") for n in llm.notes)
@@ -80,6 +80,6 @@ def test_a_turn_goes_on_when_the_model_is_down(
     turn = engine.take_turn(session, REPLY)
 
     assert turn.voice == "scripted"
-    assert [a.judge for a in turn.assessments] == ["rules"]
+    assert [a.judge.split("@")[0] for a in turn.assessments] == ["hybrid"]
     assert any("台本音声に切り替えました" in n and "500" in n for n in turn.notices)
     assert any("AI採点" in n for n in turn.notices)

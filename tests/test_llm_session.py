@@ -96,7 +96,7 @@ def test_simulate_with_llm_voice_and_both_judges_end_to_end(tmp_path: Path) -> N
         data = json.loads(r.stdout)
         first = data["turns"][0]
         assert first["client"] == LLM_LINE and first["voice"].startswith("llm")
-        assert [a["judge"] for a in first["assessments"]] == ["rules", "llm:fake-judge"]
+        assert [a["judge"].split("@")[0] for a in first["assessments"]] == ["hybrid", "llm:fake-judge"]
         assert first["notices"] == []
         # The persona model saw the persona, the director's note and the trainee's words.
         persona_calls = [b for b in server.requests if "response_format" not in b and "tools" not in b]
@@ -114,7 +114,7 @@ def test_judges_disagreeing_on_a_concession_flag_the_turn_for_review() -> None:
         finally:
             engine.close()
     assert t.review_flag is True
-    assert [a.judge for a in t.assessments] == ["rules", "llm:fake-judge"]
+    assert [a.judge.split("@")[0] for a in t.assessments] == ["hybrid", "llm:fake-judge"]
 
 
 def test_server_stopped_mid_session_falls_back_and_the_session_goes_on() -> None:
@@ -139,7 +139,7 @@ def test_server_stopped_mid_session_falls_back_and_the_session_goes_on() -> None
         for ln in getattr(st.lines, r)
     } | {ln for k in type(PERSONA.closing_lines).model_fields for ln in getattr(PERSONA.closing_lines, k)}
     assert (t2.client_after or t2.closing) in all_lines
-    assert [a.judge for a in t2.assessments] == ["rules"]
+    assert [a.judge.split("@")[0] for a in t2.assessments] == ["hybrid"]
     assert any("オフライン" in n for n in t2.notices), t2.notices
     assert any("ルール採点" in n for n in t2.notices), t2.notices
     assert len(s.turns) == 2 and s.outcome in (Outcome.in_progress, *Outcome)

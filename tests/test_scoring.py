@@ -6,6 +6,7 @@ promise read as a concession, sarcasm read as losing composure.
 
 import pytest
 
+from simulator.library import get_rubric
 from simulator.models import ContextLine, CriterionId, ScenarioId
 from simulator.scoring import RuleJudge, assess, get_judge
 
@@ -288,7 +289,8 @@ def test_evidence_points_into_the_original_reply():
 
 def test_assessment_records_judge_and_rubric():
     a = assess("お受けできません。", ctx("無料でやって"), "out_of_contract_demand")
-    assert (a.judge, a.rubric_id, a.rubric_version) == ("rules", "default", 1)
+    assert (a.judge.split("@")[0], a.rubric_id, a.rubric_version) == ("hybrid", "default", get_rubric().version)
+    assert len(a.judge.split("@")[1]) == 10, "the judge id carries a content hash"
 
 
 def test_get_judge():

@@ -70,7 +70,7 @@ def test_llm_judge_falls_back_to_rules_with_a_note(tmp_path, monkeypatch):
     p = write(tmp_path, [{"id": 1, **REC, "reply": "お受けできません。"}])
     assert main(["score", "--in", str(p), "--out", str(out), "--judge", "llm"]) == 0
     row = json.loads(out.read_text(encoding="utf-8"))
-    assert row["assessment"]["judge"] == "rules"
+    assert row["assessment"]["judge"].startswith("hybrid@")
     assert any("LLM" in n for n in row["assessment"]["notes"])
     assert main(["score", "--in", str(p), "--out", str(out), "--judge", "both"]) == 0
     row = json.loads(out.read_text(encoding="utf-8"))

@@ -30,7 +30,7 @@ def engine() -> Engine:
 
 
 def test_migrations_are_recorded_once(db: str) -> None:
-    assert Store(db).applied == ["001_initial"]
+    assert Store(db).applied == ["001_initial", "002_session_score_and_copied_scores"]
     assert Store(db).applied == []
 
 
@@ -66,13 +66,13 @@ def test_turns_are_written_as_they_happen_and_a_restart_resumes(db: str, engine:
     loaded = svc2.load(u, session.id)
     assert len(loaded.turns) == 1 and loaded.turns[0].assessments
     a = loaded.turns[0].assessments[0]
-    assert a.rubric_id == "default" and a.rubric_version >= 1 and a.judge == "rules"
+    assert a.rubric_id == "default" and a.rubric_version >= 1 and a.judge.startswith("rules@")
     _, turn2 = svc2.reply(u, session.id, "本日の内容は記録し、上長に報告いたします。")
     assert turn2.index == 2
     rows = svc2.store.score_rows(u)
     assert {r["criterion"] for r in rows} == {"calm", "firm", "contract", "record", "escalation"}
     assert all(
-        r["rubric_version"] >= 1 and r["judge"] == "rules" and r["user_role"] == "trainee" for r in rows
+        r["rubric_version"] >= 1 and r["judge"].startswith("rules@") and r["user_role"] == "trainee" for r in rows
     )
 
 
@@ -165,3 +165,31 @@ def test_a_retry_of_a_retry_stays_in_the_same_comparison(db: str, engine: Engine
     labels = [b["label"] for b in svc.report(u, s.id)["branches"]]
     assert len(labels) == 3 and labels[0].startswith("元のやり取り")
     assert [b["session_id"] for b in svc.report(u, b2.id)["branches"]] == [s.id, b1.id, b2.id]
+
+
+def test_a_store_made_by_the_previous_release_upgrades_without_losing_a_row(tmp_path: Path) -> None:
+    """tests/fixtures/store_before_002.sqlite3 was written by main before migration 002:
+    one trainee, a session, its drill, and a retry branch that re-inserted its parent's turn."""
+    import shutil
+
+    from sqlalchemy import text
+
+    db = tmp_path / "old.sqlite3"
+    shutil.copy(Path(__file__).parent / "fixtures" / "store_before_002.sqlite3", db)
+    store = Store(f"sqlite:///{db}")
+    assert store.applied == ["002_session_score_and_copied_scores"]
+    with store.engine.connect() as conn:
+        counts = {
+            name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar()
+            for name in ("users", "sessions", "turns", "scores", "incident_reports")
+        }
+        copied = conn.execute(text("SELECT count(*) FROM scores WHERE copied")).scalar()
+    assert counts == {"users": 1, "sessions": 2, "turns": 5, "scores": 25, "incident_reports": 1}
+    assert copied == 5  # the branch's copy of turn 1, one row per criterion
+    user = store.find_user("fx_trainee")
+    assert user is not None and store.authenticate("fx_trainee", "pw-fixture-1") is not None
+    # aggregates count each reply once: 4 replies were typed, 4 x 5 criteria rows
+    assert len(store.score_rows(user)) == 20
+    sessions = store.list_sessions(user)
+    for row in sessions:
+        assert len(store.load_session(row["id"], user).turns) >= 2

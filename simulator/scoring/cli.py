@@ -88,7 +88,7 @@ def _open_out(path: str) -> Iterator[IO[str]]:
 
 def run_score(in_path: str, out_path: str, judge: str) -> int:
     from simulator.library import get_rubric
-    from simulator.scoring import get_judge
+    from simulator.scoring import default_judge, get_judge, rule_judge
 
     try:
         records = read_records(in_path)
@@ -99,7 +99,7 @@ def run_score(in_path: str, out_path: str, judge: str) -> int:
         print(f"{in_path}: 読み込めません / cannot read ({e})", file=sys.stderr)
         return EXIT_BAD_DATA
     rubric = get_rubric()
-    rules = get_judge("rules" if judge == "rules" else "hybrid")
+    rules = rule_judge() if judge == "rules" else default_judge()
     llm: Any = None
     llm_error = ""
     if judge in ("llm", "both"):

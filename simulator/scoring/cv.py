@@ -11,42 +11,52 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.models import CriterionId
-from simulator.scoring.hybrid import LABEL_TO_SCORE, overrules
+from simulator.scoring.hybrid import LABEL_TO_SCORE, apply_policy
 from simulator.scoring.learned import load_corpus
 
 
 def cross_validate() -> dict[str, Any]:
     from simulator.evaluation import evaluate
     from simulator.library import get_rubric
-    from simulator.scoring import rule_judge
-    from simulator.scoring.train import POLICY, calibrated_oof, criteria_of
-    from simulator.models import ContextLine
+    from simulator.scoring.learned import shipped_model
+    from simulator.scoring.train import calibrated_oof, criteria_of, rule_labels
 
     recs = load_corpus()
     criteria = criteria_of(recs)
     oof, _ = calibrated_oof(recs, criteria)
+    rules = rule_labels(recs, criteria)
+    overrides = shipped_model().policy.get("overrides", {})
     rubric = get_rubric()
-    rules = rule_judge()
     rule_preds: list[dict[str, int | None]] = []
     hybrid_preds: list[dict[str, int | None]] = []
     model_preds: list[dict[str, int | None]] = []
-    for r, probs in zip(recs, oof, strict=True):
-        ctx = [ContextLine(**c) for c in r["context"]]
-        a = rules.assess(r["reply"], ctx, r["scenario"], rubric)
-        rp = a.score_map()
-        rule_preds.append(rp)
-        hp = dict(rp)
-        if any(v is not None for v in rp.values()):
-            for c, th in POLICY["violation_override"].items():
-                rs = hp.get(c)
-                if rs is not None and rs != 0 and overrules(rs, probs[c].get(-1, 0.0), th):
-                    hp[c] = 0
-                    if c == CriterionId.firm.value and (hp.get("contract") or 0) >= 2:
-                        hp["contract"] = 1
+    for rl, probs in zip(rules, oof, strict=True):
+        rule_preds.append({c: LABEL_TO_SCORE[rl[c]] for c in criteria})
+        hp = {c: LABEL_TO_SCORE[apply_policy(rl[c], probs[c], overrides.get(c, {}))] for c in criteria}
+        if hp[CriterionId.firm.value] == 0 and rl[CriterionId.firm.value] != -1 and rl["contract"] == 1:
+            hp["contract"] = 1
         hybrid_preds.append(hp)
         model_preds.append({c: LABEL_TO_SCORE[max(probs[c], key=lambda k: probs[c][k])] for c in criteria})
-    return {
-        "hybrid (cv)": evaluate(recs, hybrid_preds),
-        "model alone (cv)": evaluate(recs, model_preds),
-        "rules": evaluate(recs, rule_preds),
-    }
+    del rubric
+    out: dict[str, Any] = {}
+    for name, preds in (
+        ("hybrid (cv)", hybrid_preds),
+        ("model alone (cv)", model_preds),
+        ("rules", rule_preds),
+    ):
+        out[name] = evaluate(recs, preds)
+    unseen = [i for i, r in enumerate(recs) if r["_file"] in _unseen()]
+    if unseen:
+        sub = [recs[i] for i in unseen]
+        for name, preds in (
+            ("hybrid (cv), rule-unseen batches", hybrid_preds),
+            ("rules, rule-unseen batches", rule_preds),
+        ):
+            out[name] = evaluate(sub, [preds[i] for i in unseen])
+    return out
+
+
+def _unseen() -> set[str]:
+    from simulator.scoring.train import unseen_by_rules
+
+    return unseen_by_rules()

@@ -1,10 +1,11 @@
 """The hybrid judge (the default): the rules' findings, overruled by the learned model where it is sure.
 
 The rules give every score its reason and evidence. The model (``learned.py``) reads the
-reply's wording as a whole; when it is confident of a violation the rules did not see
-(most often a concession in words no pattern covers), it overrules the score and the reason
-says so in Japanese, with the labelled replies nearest to this one. Every criterion carries
-the model's calibrated confidence in the score it ends with, for trainers to see.
+reply's wording as a whole; when it predicts another label with a probability above the
+threshold the model file sets for that criterion and that change (tuned on replies the
+rules were never tuned on), it overrules the score, and the reason says so in Japanese,
+with the labelled replies nearest to this one. Every criterion carries the model's
+calibrated confidence in the label it ends with, for trainers to see.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from simulator.scoring.rules import RuleJudge
 from simulator.scoring.version import judge_id
 
 LABEL_TO_SCORE = {-1: 0, 0: 1, 1: 2}
+SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
 
 _VIOLATION_REASON = {
     CriterionId.firm: "表現の傾向から譲歩と判断しました",
@@ -22,10 +24,24 @@ _VIOLATION_REASON = {
 }
 
 
-def overrules(rule_score: int, p_violation: float, threshold: dict[str, float]) -> bool:
-    """Whether the model's violation probability overrules the rules' score."""
-    key = "against_evidence" if rule_score >= 2 else "no_evidence"
-    return p_violation > float(threshold[key])
+def apply_policy(rule_label: int, probs: dict[int, float], policy: dict[str, float]) -> int:
+    """The label after the model has had its say: its own label when it differs from the
+    rules' and its probability exceeds the threshold for that change."""
+    model_label = max(probs, key=lambda k: probs[k])
+    if model_label == rule_label:
+        return rule_label
+    t = policy.get(f"{rule_label}>{model_label}")
+    return model_label if t is not None and probs[model_label] > t else rule_label
+
+
+def _reason(cid: CriterionId, label_ja: str, old: int, new: int) -> str:
+    if new == -1:
+        return _VIOLATION_REASON.get(cid, f"表現の傾向から「{label_ja}」に反すると判断しました")
+    if old == -1:
+        return f"表現の傾向から、「{label_ja}」に反する返答ではないと判断しました"
+    if new == 1:
+        return f"表現の傾向から「{label_ja}」が示されていると判断しました"
+    return f"表現の傾向から「{label_ja}」ははっきり示されていないと判断しました"
 
 
 class HybridJudge:
@@ -57,46 +73,58 @@ class HybridJudge:
         if analysis is None or not any(cs.scored for cs in a.scores.values()):
             return a
         preds = self.model.predict(reply, analysis)
-        policy = self.model.policy
-        for cid_s, th in policy.get("violation_override", {}).items():
-            cid = CriterionId(cid_s)
+        overrides = self.model.policy.get("overrides", {})
+        for crit in rubric.criteria:
+            cid = crit.id
             cs = a.scores.get(cid)
-            p = preds.get(cid_s)
-            if cs is None or p is None or cs.score is None or cs.score == 0:
-                continue
-            if overrules(cs.score, p.probs.get(-1, 0.0), th):
-                self._overrule_to_violation(a, cid, cs, p, reply)
-        for cid, cs in a.scores.items():
             p = preds.get(cid.value)
-            if p is not None and cs.score is not None:
-                label = {0: -1, 1: 0, 2: 1, 3: 1}[cs.score]
-                cs.confidence = round(p.probs.get(label, 0.0), 3)
+            if cs is None or p is None or cs.score is None:
+                continue
+            old = SCORE_TO_LABEL[cs.score]
+            new = apply_policy(old, p.probs, overrides.get(cid.value, {}))
+            if new != old:
+                self._overrule(a, cid, crit.label, cs, p, reply, old, new)
+            else:
+                cs.confidence = round(p.probs.get(old, 0.0), 3)
         return a
 
-    def _overrule_to_violation(
-        self, a: Assessment, cid: CriterionId, cs: CriterionScore, p: Prediction, reply: str
+    def _overrule(
+        self,
+        a: Assessment,
+        cid: CriterionId,
+        label_ja: str,
+        cs: CriterionScore,
+        p: Prediction,
+        reply: str,
+        old: int,
+        new: int,
     ) -> None:
-        like = self.model.nearest(reply, cid.value, -1)
-        examples = "・".join(f"「{x}」" for x in like)
-        reason = (
-            f"{_VIOLATION_REASON.get(cid, '表現の傾向から違反と判断しました')}（確信度 {p.probs[-1]:.0%}）"
-        )
-        if examples:
-            reason += f"。似た判定例: {examples}"
+        like = self.model.nearest(reply, cid.value, new)
+        reason = f"{_reason(cid, label_ja, old, new)}（確信度 {p.probs[new]:.0%}）"
+        if like:
+            reason += "。似た判定例: " + "・".join(f"「{x}」" for x in like)
         reason += f"。ルールの読み: {cs.reason}"
         a.scores[cid] = CriterionScore(
             criterion=cid,
             reason=reason,
-            score=0,
-            evidence=[],
+            score=LABEL_TO_SCORE[new],
+            evidence=cs.evidence if new != -1 and old != 1 else [],
             manual_ref=cs.manual_ref,
             source="model",
-            confidence=round(p.probs[-1], 3),
+            confidence=round(p.probs[new], 3),
         )
         if cid is CriterionId.firm:
-            a.concession = True
+            a.concession = new == -1
             # a contract mentioned only to give in asserts nothing (LABELING.md)
             con = a.scores.get(CriterionId.contract)
-            if con is not None and con.score is not None and con.score >= 2:
+            if (
+                new == -1
+                and con is not None
+                and con.score is not None
+                and con.score >= 2
+                and con.source == "rules"
+            ):
                 con.score = 1
                 con.reason = f"契約に触れていますが、譲歩しているため主張になっていません（{con.reason}）"
+        if cid is CriterionId.calm and old == -1:
+            a.hostile = False

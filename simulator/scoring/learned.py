@@ -221,20 +221,26 @@ def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> list[dict[str, Any]]:
+    """Every labelled record, in file and line order; ``_file`` names the batch file."""
     recs: list[dict[str, Any]] = []
     for f in corpus_files(directory):
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                recs.append(json.loads(line))
+                rec = json.loads(line)
             except json.JSONDecodeError as e:
                 raise ValueError(f"{f}:{n}: JSON として読めません / bad JSON ({e})") from None
+            rec["_file"] = f.name
+            recs.append(rec)
     return recs
 
 
 def corpus_sha256(directory: Path = CORPUS_DIR) -> str:
     h = hashlib.sha256()
+    meta = directory / "batches.json"
+    if meta.exists():
+        h.update(meta.read_bytes())
     for f in corpus_files(directory):
         h.update(f.name.encode())
         h.update(f.read_bytes())

@@ -12,7 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from simulator.scoring.learned import (
+from simulator.scoring.hybrid import apply_policy
+from simulator.scoring.learned import (  # noqa: I001
     CORPUS_DIR,
     FORMAT,
     MODEL_PATH,
@@ -26,18 +27,78 @@ C_REG = 30.0
 MIN_DF = 2
 FOLDS = 5
 DIGITS = 4
-# When the model may overrule the rules (chosen on cross-validated and first-run figures,
-# BENCHMARKS.md): a violation of calm or firm the rules did not see; the rules' evidence
-# stands otherwise.
-# A violation the rules did not see is taken at p > 0.5 when the rules found nothing on the
-# criterion, and only at p > 0.9 against evidence the rules did find (a refusal, an
-# acknowledgement): the model does not read negation as well as the analyser does.
-POLICY: dict[str, Any] = {
-    "violation_override": {
-        "calm": {"no_evidence": 0.5, "against_evidence": 0.9},
-        "firm": {"no_evidence": 0.5, "against_evidence": 0.9},
-    },
-}
+# The model overrules the rules' label when it predicts another label with a probability
+# above a threshold chosen per criterion and per (rule label > model label) pair. The
+# thresholds are tuned on out-of-fold probabilities of the batches the rules were never
+# tuned on (``rules_tuned_on: false`` in rubrics/corpus/batches.json), maximising macro-F1
+# while keeping false concessions (firm -1 given to a non-concession) at or under 3.5 %.
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+MAX_FALSE_CONCESSION = 0.035
+SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
+
+
+def label_space(criterion: str, can_violate: dict[str, bool]) -> list[int]:
+    return [-1, 0, 1] if can_violate.get(criterion) else [0, 1]
+
+
+def _macro_f1(gold: list[int], pred: list[int]) -> float:
+    from simulator.evaluation import macro_f1
+
+    return macro_f1(gold, pred)
+
+
+def tune_policy(
+    gold: list[int],
+    rule: list[int],
+    probs: list[dict[int, float]],
+    labels: list[int],
+    guard_concessions: bool,
+) -> dict[str, float]:
+    """Greedy coordinate search over the thresholds, deterministic (fixed order, strict gains)."""
+
+    def evaluate(pol: dict[str, float]) -> tuple[float, float]:
+        pred = [apply_policy(r, p, pol) for r, p in zip(rule, probs, strict=True)]
+        others = [p == -1 for g, p in zip(gold, pred, strict=True) if g != -1]
+        fa = sum(others) / len(others) if others else 0.0
+        return _macro_f1(gold, pred), fa
+
+    pol: dict[str, float] = {}
+    best, _ = evaluate(pol)
+    pairs = [f"{a}>{b}" for a in labels for b in labels if a != b]
+    for _round in range(2):
+        for pair in pairs:
+            for t in (None, *THRESHOLDS):
+                cand = dict(pol)
+                if t is None:
+                    cand.pop(pair, None)
+                else:
+                    cand[pair] = t
+                f, fa = evaluate(cand)
+                if guard_concessions and fa > MAX_FALSE_CONCESSION:
+                    continue
+                if f > best + 1e-4:
+                    best, pol = f, cand
+    return dict(sorted(pol.items()))
+
+
+def rule_labels(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[str, int]]:
+    from simulator.library import get_rubric
+    from simulator.models import ContextLine
+    from simulator.scoring import rule_judge
+
+    rubric = get_rubric()
+    rules = rule_judge()
+    out = []
+    for r in recs:
+        a = rules.assess(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"], rubric)
+        out.append({c: 0 if a.score(c) is None else SCORE_TO_LABEL[a.score(c)] for c in criteria})  # type: ignore[index]
+    return out
+
+
+def unseen_by_rules(corpus_dir: Path = CORPUS_DIR) -> set[str]:
+    """The corpus files the rules were never tuned on (where the policy is tuned)."""
+    meta = json.loads((corpus_dir / "batches.json").read_text(encoding="utf-8"))
+    return {b["file"] for b in meta["batches"] if not b["rules_tuned_on"]}
 
 
 def criteria_of(recs: list[dict[str, Any]]) -> list[str]:
@@ -148,9 +209,24 @@ def calibrated_oof(
 def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
     import numpy as np
 
+    from simulator.library import get_rubric
+
     recs = load_corpus(corpus_dir)
     criteria = criteria_of(recs)
-    _, temps = calibrated_oof(recs, criteria)
+    oof, temps = calibrated_oof(recs, criteria)
+    can_violate = {c.id.value: c.can_violate for c in get_rubric().criteria}
+    unseen = unseen_by_rules(corpus_dir)
+    held = [i for i, r in enumerate(recs) if r["_file"] in unseen]
+    rules = rule_labels([recs[i] for i in held], criteria)
+    policy: dict[str, Any] = {"max_false_concession": MAX_FALSE_CONCESSION, "overrides": {}}
+    for c in criteria:
+        policy["overrides"][c] = tune_policy(
+            [int(recs[i]["labels"][c]) for i in held],
+            [r[c] for r in rules],
+            [oof[i][c] for i in held],
+            label_space(c, can_violate),
+            guard_concessions=(c == "firm"),
+        )
     x, vocab = _vectorise(recs)
     crit_out: dict[str, Any] = {}
     coef_by_c: dict[str, list[list[float]]] = {}
@@ -173,7 +249,8 @@ def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
         "training": {"C": C_REG, "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS},
         "corpus_sha256": corpus_sha256(corpus_dir),
         "corpus_records": len(recs),
-        "policy": POLICY,
+        "policy": policy,
+        "policy_tuned_on": sorted(unseen),
         "vocab": vocab,
         "criteria": crit_out,
         "examples": [{"reply": r["reply"], "labels": r["labels"]} for r in recs],

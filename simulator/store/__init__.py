@@ -232,9 +232,11 @@ class Store:
                 )
             )
             for turn in session.turns:  # a retry branch starts with the copied earlier turns
-                self._insert_turn(conn, session, user, turn)
+                self._insert_turn(conn, session, user, turn, copied=True)
 
-    def _insert_turn(self, conn: Any, session: Session, user: User, turn: Turn) -> None:
+    def _insert_turn(
+        self, conn: Any, session: Session, user: User, turn: Turn, *, copied: bool = False
+    ) -> None:
         conn.execute(
             t.turns.insert().values(
                 session_id=session.id,
@@ -271,6 +273,7 @@ class Store:
                         "criterion": cid.value,
                         "score": cs.score,
                         "primary": n == 0,
+                        "copied": copied,
                         "created_at": turn.created_at,
                     }
                 )
@@ -285,21 +288,30 @@ class Store:
             self._insert_turn(conn, session, user, turn)
             self._update_header(conn, session)
 
-    def update_session(self, session: Session, user: User, *, overall: float | None = None) -> None:
+    def update_session(self, session: Session, user: User, *, score: Any = None) -> None:
+        """Write the session's header; ``score`` (a SessionScore) is stored as its grade."""
         if user.id != session.user_id:
             raise AccessDenied(session.id)
         with self.engine.begin() as conn:
-            self._update_header(conn, session, overall=overall)
+            self._update_header(conn, session, score=score)
 
-    def _update_header(self, conn: Any, session: Session, overall: float | None = None) -> None:
+    def session_score(self, session_id: str, viewer: User) -> dict[str, Any] | None:
+        """The stored score of a session (None until it has ended)."""
+        self.check_access(viewer, session_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.sessions.c.score).where(t.sessions.c.id == session_id)).first()
+        return dict(row.score) if row is not None and row.score else None
+
+    def _update_header(self, conn: Any, session: Session, score: Any = None) -> None:
         values: dict[str, Any] = {
             "state": session.state.model_dump(mode="json"),
             "outcome": session.outcome.value,
             "updated_at": _now(),
             "ended_at": session.ended_at,
         }
-        if overall is not None:
-            values["overall"] = overall
+        if score is not None:
+            values["overall"] = score.overall
+            values["score"] = score.model_dump(mode="json")
         conn.execute(update(t.sessions).where(t.sessions.c.id == session.id).values(**values))
 
     def load_session(self, session_id: str, viewer: User, *, write: bool = False) -> Session:
@@ -383,8 +395,9 @@ class Store:
         return row.id if row else None
 
     def score_rows(self, viewer: User, *, user_id: str | None = None) -> list[dict[str, Any]]:
-        """Primary-judge score rows the viewer may see (for trends and exports)."""
-        q = select(t.scores).where(t.scores.c.primary.is_(True))
+        """Primary-judge score rows the viewer may see (for trends and exports); a retry
+        branch's copies of its parent's turns are left out, so no reply counts twice."""
+        q = select(t.scores).where(t.scores.c.primary.is_(True), t.scores.c.copied.is_(False))
         if not viewer.is_staff:
             q = q.where(t.scores.c.user_id == viewer.id)
         elif user_id:

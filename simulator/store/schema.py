@@ -61,6 +61,7 @@ sessions = Table(
     Column("state", JSON, nullable=False),
     Column("outcome", String(24), nullable=False),
     Column("overall", Float, nullable=True),
+    Column("score", JSON, nullable=True),
     Column("parent_id", String(32), ForeignKey("sessions.id"), nullable=True),
     Column("branch_turn", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -106,6 +107,9 @@ scores = Table(
     Column("criterion", String(16), nullable=False),
     Column("score", Integer, nullable=True),
     Column("primary", Boolean, nullable=False, default=True),
+    # a retry branch's copy of its parent's turns: counted in the branch's own grade, never
+    # twice in aggregates over score rows
+    Column("copied", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -137,9 +141,31 @@ def _m001_initial(conn: Connection) -> None:
     )
 
 
+def _columns(conn: Connection, table: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+def _m002_session_score_and_copied_scores(conn: Connection) -> None:
+    # 001 builds from the live metadata, so a fresh database already has these columns
+    if "score" not in _columns(conn, "sessions"):
+        conn.execute(text("ALTER TABLE sessions ADD COLUMN score JSON"))
+    if "copied" not in _columns(conn, "scores"):
+        conn.execute(text("ALTER TABLE scores ADD COLUMN copied BOOLEAN NOT NULL DEFAULT FALSE"))
+        # branches made before this migration re-inserted their parent's turns: mark those copies
+        conn.execute(
+            text(
+                "UPDATE scores SET copied = TRUE WHERE EXISTS (SELECT 1 FROM sessions s "
+                "WHERE s.id = scores.session_id AND s.branch_turn IS NOT NULL AND scores.turn_idx < s.branch_turn)"
+            )
+        )
+
+
 # Append only: never edit or reorder an applied migration; add a new one.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_session_score_and_copied_scores", _m002_session_score_and_copied_scores),
 ]
 
 

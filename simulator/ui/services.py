@@ -12,7 +12,8 @@ from typing import Any
 from simulator.engine import Engine, drain
 from simulator.library import get_persona, personas
 from simulator.models import Outcome, Persona, Session, Turn
-from simulator.report import build_report, grade_for, overall_percent
+from simulator.report import build_report
+from simulator.scoring.session import SessionScore, score_session
 from simulator.store import AccessDenied, NotFound, Store, User
 
 MAX_REPLY_CHARS = 2000
@@ -99,8 +100,23 @@ class Services:
         return session
 
     def _finish(self, session: Session, user: User, persona: Persona) -> None:
-        rep = build_report(session, persona, self.engine.rubric)
-        self.store.update_session(session, user, overall=rep["overall"])
+        self._store_score(session, user)
+
+    def _store_score(self, session: Session, user: User) -> SessionScore:
+        """Compute the session's grade once (turns, checks, the filed drill) and store it."""
+        drill = self.store.incident_report(session.id, user)
+        score = score_session(session, self.engine.rubric, drill["score"] if drill else None)
+        self.store.update_session(session, user, score=score)
+        return score
+
+    def score(self, user: User, session_id: str, session: Session | None = None) -> SessionScore:
+        """The stored grade; a session still in progress gets a provisional one, not stored."""
+        stored = self.store.session_score(session_id, user)
+        if stored is not None:
+            return SessionScore.model_validate(stored)
+        session = session or self.store.load_session(session_id, user)
+        drill = self.store.incident_report(session_id, user)
+        return score_session(session, self.engine.rubric, drill["score"] if drill else None)
 
     def resumable(self, user: User) -> str | None:
         return self.store.latest_open_session(user)
@@ -110,7 +126,7 @@ class Services:
     def report(self, user: User, session_id: str) -> dict[str, Any]:
         session = self.store.load_session(session_id, user)
         persona = get_persona(session.persona_id)
-        rep = build_report(session, persona, self.engine.rubric)
+        rep = build_report(session, persona, self.engine.rubric, self.score(user, session_id, session))
         drill = self.store.incident_report(session_id, user)
         if drill is not None:
             rep["drill"] = {
@@ -118,12 +134,6 @@ class Services:
                 "checks": drill["checks"],
                 "score": drill["score"],
             }
-            if _apply_drill_to_record(rep, drill["score"]):
-                rep["overall"] = overall_percent(rep["criteria"], session)
-                rep["grade"], rep["grade_label"] = grade_for(rep["overall"])
-                rep["findings"] = [
-                    f for f in rep["findings"] if not (f["criterion"] == "record" and f["turn"] is None)
-                ]
         branches = self._branches(user, session)
         if len(branches) > 1:
             rep["branches"] = branches
@@ -150,7 +160,7 @@ class Services:
         family = [root] + [self.store.load_session(sid, user) for sid in family_ids[1:]]
         out = []
         for s in sorted(family, key=lambda s: s.created_at):
-            r = build_report(s, get_persona(s.persona_id), self.engine.rubric)
+            r = build_report(s, get_persona(s.persona_id), self.engine.rubric, self.score(user, s.id, s))
             label = "元のやり取り" if s.parent_id is None else f"ターン{s.branch_turn}からやり直し"
             if s.id == session.id:
                 label += "（表示中）"
@@ -188,6 +198,8 @@ class Services:
         result = check_drill(fields, session, get_persona(session.persona_id), user.display_name)
         data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(vars(result))
         self.store.save_incident_report(session_id, user, fields, data.get("items", []), data.get("score"))
+        if session.outcome is not Outcome.in_progress:
+            self._store_score(session, user)  # the drill is part of the stored grade
         return result
 
     # ------------------------------------------------------------------ history
@@ -200,15 +212,3 @@ def _initial_state(session: Session) -> Any:
     from simulator.director import initial_state
 
     return initial_state(get_persona(session.persona_id))
-
-
-def _apply_drill_to_record(rep: dict[str, Any], score: int | None) -> bool:
-    """A filed report is a record: it can lift the 記録 criterion of the session."""
-    if score is None:
-        return False
-    rec = rep["criteria"]["record"]
-    if rec["best"] is None or score > rec["best"]:
-        rec["best"] = score
-        rec["from_drill"] = True
-        return True
-    return False

@@ -93,6 +93,8 @@ def sample_rubric() -> Rubric:
             "id": c.value,
             "label": c.value,
             "description": f"{c.value} の説明",
+            "aggregate": "every_turn" if c.value in ("calm", "firm") else "once",
+            "can_violate": c.value in ("calm", "firm"),
             "manual_quotes": [quotes[c.value]],
             "descriptors": {str(i): f"{c.value} 水準{i}" for i in range(4)},
             "feedback": {"praise": ["良い"], "improve": ["改善"], "model_phrasings": ["例1", "例2"]},
