@@ -51,6 +51,9 @@ class Predicate:
     imperative: bool = False
     noun_head: bool = False
     humble: bool = False  # いたす in the chain: 「いたしません」 is always a choice, never a state
+    # bound by a condition earlier in the sentence: 「伺わないとお答えできません」 states what is
+    # needed, it declines nothing
+    under_condition: bool = False
 
 
 @dataclass
@@ -95,6 +98,29 @@ class Analysis:
                     continue
                 out.append(Match(group, m.start(), m.end(), self.sentence_of(m.start())))
         return out
+
+    def has_act(self, sentence: int) -> bool:
+        """The sentence says something to someone: it has a predicate (a verb, an adjective
+        or a copula), not only a list of nouns. A word on its own shows no act."""
+        s, e = self.sentences[sentence]
+        if any(p.sentence == sentence for p in self.predicates):
+            return True
+        return any(
+            s <= t.start < e and (t.pos1 in ("形容詞", "助動詞") or t.lemma == "だ") for t in self.tokens
+        )
+
+    def clause_end(self, pos: int) -> int:
+        """Where the clause holding ``pos`` ends: a conjunctive particle with a comma, or the sentence end."""
+        s_end = self.sentences[self.sentence_of(pos)][1] if self.sentences else len(self.text)
+        m = _CLAUSE_BREAK.search(self.text, pos, s_end)
+        return m.end() if m else s_end
+
+    def denied_in_clause(self, start: int, end: int) -> bool:
+        """The act named at [start, end) is declared unneeded later in its clause:
+        「記録や上長への報告などは不要ですので」「録音は結構です」. (A negated verb of the act
+        itself is read by ``negated_after``; a refusal later in the clause, as in
+        「契約外の作業はお受けできません」, does not deny the contract it cites.)"""
+        return bool(_DENIED.search(self.text[end : self.clause_end(end)]))
 
     def predicate_at(self, start: int, end: int) -> Predicate | None:
         """The predicate a phrase belongs to: the first one ending at or after the phrase end."""
@@ -269,4 +295,37 @@ def analyse(reply: str | Normalized) -> Analysis:
     tokens, sent_of = _tokens(text, sentences)
     a = Analysis(norm, sentences, tokens)
     a.predicates = _predicates(tokens, sent_of)
+    _clause_scope(a)
     return a
+
+
+_CLAUSE_BREAK = re.compile(r"(ので|から|けど|けれど(も)?|ですが|ますが|でも|ても|し)、")
+_DENIED = re.compile(
+    r"不要|不必要|必要(は|も)?(ない|なく|あり|ござい)|(いり|要り|入り)ません|いらない|要らない|結構(です|でござ)|"
+    r"省略|なし(で|に)|無し(で|に)|抜きで|せずに|しないで|には及びません"
+)
+_TOPIC_AFTER = re.compile(r"^(こと|の|事)(は|も|について(は)?)、?")
+
+
+def _clause_scope(a: Analysis) -> None:
+    """Negation and condition read over the clause, not over a character window.
+
+    - A nominalised act that is the topic of a negated main predicate is itself negated:
+      in 「契約外の作業を無償でお引き受けすることは、会社の方針としてできません」 引き受ける
+      hangs on こと, the topic of できません, however many words stand between them.
+    - A negated predicate after a negated condition (〜ないと / 〜なければ) in its sentence
+      states a precondition, not a refusal.
+    """
+    preds = a.predicates
+    for i, p in enumerate(preds):
+        if not (p.neg or p.kaneru):
+            m = _TOPIC_AFTER.match(a.text[p.end :])
+            if m:
+                mains = [q for q in preds[i + 1 :] if q.sentence == p.sentence]
+                if mains:
+                    main = mains[-1]
+                    if (main.neg or main.kaneru) and not main.prohibition and not main.question:
+                        p.neg, p.kaneru = main.neg, main.kaneru
+                        p.potential = p.potential or main.potential
+        if (p.neg or p.kaneru) and any(q.sentence == p.sentence and q.neg and q.conditional for q in preds[:i]):
+            p.under_condition = True

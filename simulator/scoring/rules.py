@@ -40,6 +40,10 @@ _POLITE = re.compile(
 _FILLER = re.compile(
     r"^[\s…・、。.!！?？ー〜~]*(あ|え|えっと|その|あの|はい|ええ|いえ|いや|では|じゃあ)?[\s…・、。]*"
 )
+# contracted or slangy forms of the spoken chat register
+_CASUAL_FORMS = re.compile(
+    r"(し|やっ)と(き|く|い)|ちゃ(う|い|っ)|じゃん|(^|[。、\s])(りょ|おけ|おk|オッケー|了解[！!ー〜~]*[。、]?$)"
+)
 _OBJECT_WINDOW = 16
 # a noun phrase with a topic/object particle just before an acknowledging verb
 _NOUN_OBJECT = re.compile(
@@ -174,7 +178,7 @@ class Reader:
 
         complied_by_negation: list[Finding] = []
         for p in a.predicates:
-            if not (p.neg or p.kaneru) or p.prohibition or p.conditional or p.question:
+            if not (p.neg or p.kaneru) or p.prohibition or p.conditional or p.question or p.under_condition:
                 continue
             if p.lemma in forbidden or p.head in forbidden:
                 complied_by_negation.append(_pf(p, "compliance", "相手が禁じたことを守ると約束"))
@@ -338,6 +342,9 @@ class Reader:
             core = _FILLER.sub("", sent).strip("。！!？?…、 ")
             if has_pred and len(core) >= 3 and not _POLITE.search(sent):
                 r.casual.append(Finding("casual", s, e, "丁寧語でない"))
+            elif (m := _CASUAL_FORMS.search(sent)) is not None:
+                # chat-style forms are casual even beside a polite ending (「了解っす」「しときます」)
+                r.casual.append(Finding("casual", s + m.start(), s + m.end(), "くだけた言い方"))
         # acknowledging: an acknowledging verb with what the client said as its object
         ack_verbs = lx.words("ack_verbs")
         objects = lx.sig(C.calm, "acknowledge_object")
@@ -370,8 +377,14 @@ class Reader:
             r.calm_request.append(_f(m, "calm_request", "落ち着いた制止"))
 
     # ------------------------------------------------------------------ others
+    @staticmethod
+    def _acts(a: Analysis, ms: list[Match]) -> list[Match]:
+        """Keyword matches that belong to an act: in a sentence with a predicate, and not
+        declared unneeded or undone in their own clause (「記録は不要です」)."""
+        return [m for m in ms if a.has_act(m.sentence) and not a.denied_in_clause(m.start, m.end)]
+
     def _contract(self, a: Analysis, r: Reading) -> None:
-        for m in a.find(self.lex.sig(C.contract, "grounds"), "contract"):
+        for m in self._acts(a, a.find(self.lex.sig(C.contract, "grounds"), "contract")):
             r.contract.append(_f(m, "contract", "契約・方針への言及"))
         ctx = self.lex.sig(C.contract, "scope_verbs_context")
         for p in a.predicates:
@@ -384,7 +397,7 @@ class Reader:
         lx = self.lex
         nots = a.find(lx.sig(C.record, "not_record"), "not")
         for g, label in (("record", "記録する"), ("writing", "書面に移す")):
-            for m in a.find(lx.sig(C.record, g), g, check_neg=True):
+            for m in self._acts(a, a.find(lx.sig(C.record, g), g, check_neg=True)):
                 if any(n.start <= m.start < n.end for n in nots):
                     continue
                 r.record.append(_f(m, g, label))
@@ -392,15 +405,17 @@ class Reader:
     def _escalation(self, a: Analysis, r: Reading) -> None:
         lx = self.lex
         verbs = lx.sig(C.escalation, "handover_verb")
-        for m in a.find(lx.sig(C.escalation, "handover_party"), "handover"):
+        for m in self._acts(a, a.find(lx.sig(C.escalation, "handover_party"), "handover")):
             s, e = a.sentences[m.sentence]
             if a.negated_after(m.start, m.end):
                 continue  # 「社長がお伺いすることはできかねます」 hands nothing on
+            if _vocative(a, m):
+                continue  # 「三好課長、…」 addresses the client; it hands nothing on
             if any(v.search(a.text[m.start : e]) for v in verbs):
                 r.escalation.append(_f(m, "handover", "上長・窓口・会社間への引き継ぎ"))
-        for m in a.find(lx.sig(C.escalation, "legal"), "legal"):
+        for m in self._acts(a, a.find(lx.sig(C.escalation, "legal"), "legal")):
             r.escalation.append(_f(m, "legal", "警察・法的対応"))
-        for m in a.find(lx.sig(C.escalation, "time_limit"), "time_limit"):
+        for m in self._acts(a, a.find(lx.sig(C.escalation, "time_limit"), "time_limit")):
             r.escalation.append(_f(m, "time_limit", "時間を区切る"))
         for f in r.leave:
             r.escalation.append(Finding("leave", f.start, f.end, "退席・対応の終了"))
@@ -433,9 +448,12 @@ def _evidence(a: Analysis, fs: list[Finding]) -> list[Evidence]:
     return out
 
 
-def _graded(fs: list[Finding]) -> int:
+def _graded(a: Analysis, fs: list[Finding]) -> int:
+    """3 for a criterion shown in two different ways (two kinds of act, or the same kind said
+    in two different words); the same word repeated shows it once."""
     kinds = {f.signal for f in fs}
-    return 3 if len(fs) >= 2 and (len(kinds) >= 2 or len(fs) >= 3) else 2
+    words = {a.text[f.start : f.end] for f in fs}
+    return 3 if len(kinds) >= 2 or len(words) >= 2 else 2
 
 
 # asking forgiveness or offering anything: pleading to be let go is panic, not yet giving in
@@ -463,9 +481,18 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
     # two signs of lost composure of any kind (rude, casual, panicked) make a 0
     lost = r.hostile_strong or len(r.panic) + len(r.hostile_weak) + min(len(r.casual), 2) >= 2
     if lost:
-        fs = r.hostile_strong + r.panic + r.hostile_weak + r.casual
-        what = "動揺・懇願" if len(r.panic) >= 2 and not r.hostile_strong else "言い返し・皮肉・くだけた口調"
-        put(C.calm, 0, f"{_quote(a, fs)}に{what}が表れています", fs)
+        fs = _dedupe(r.hostile_strong + r.panic + r.hostile_weak + r.casual)
+        kinds = [
+            name
+            for name, found in (
+                ("言い返し・皮肉", r.hostile_strong),
+                ("くだけた・責める口調", r.hostile_weak),
+                ("動揺・懇願", r.panic),
+                ("丁寧でない言い方", r.casual),
+            )
+            if found
+        ]
+        put(C.calm, 0, f"{_quote(a, fs)}に{'・'.join(kinds)}が表れています", fs)
     else:
         stops = [f for f in r.boundary if f.signal == "boundary" and _polite_at(a, f)]
         # an apology or 「伺います」 inside the sentence that gives in is part of giving in
@@ -479,6 +506,21 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
         if calm_fs and not r.casual:
             score = 3 if (acknowledge and (r.calm_request or stops)) or len(acknowledge) >= 2 else 2
             put(C.calm, score, f"丁寧な口調で{_quote(a, calm_fs)}と受け止め・制止をしています", calm_fs)
+        elif calm_fs:
+            # reasons describe the reply as it is: a casual 「了解っす」 is not 「丁寧」
+            put(
+                C.calm,
+                1,
+                f"{_quote(a, calm_fs)}と受け止めていますが、{_quote(a, r.casual, 1)}がくだけた口調です",
+                r.casual,
+            )
+        elif r.casual:
+            put(
+                C.calm,
+                1,
+                f"{_quote(a, r.casual, 1)}がくだけた口調で、相手の話を受け止める言葉や穏やかな制止もありません",
+                r.casual,
+            )
         else:
             put(C.calm, 1, "丁寧ですが、相手の話を受け止める言葉や穏やかな制止が見当たりません", [])
 
@@ -497,7 +539,7 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
     if r.concession:
         put(C.firm, 0, f"{_quote(a, r.concession)}が不当な要求への譲歩にあたります", r.concession)
     elif positive:
-        put(C.firm, _graded(positive), f"{_quote(a, positive)}ではっきり線を引いています", positive)
+        put(C.firm, _graded(a, positive), f"{_quote(a, positive)}ではっきり線を引いています", positive)
     elif r.deferral:
         put(C.firm, 1, f"{_quote(a, r.deferral)}は判断の先送りで、断りにも譲歩にもなっていません", r.deferral)
     else:
@@ -514,7 +556,7 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
     elif r.contract:
         put(
             C.contract,
-            _graded(r.contract),
+            _graded(a, r.contract),
             f"{_quote(a, r.contract)}と契約・方針を根拠にしています",
             r.contract,
         )
@@ -523,7 +565,7 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
 
     # record
     if r.record:
-        put(C.record, _graded(r.record), f"{_quote(a, r.record)}と記録・書面化を伝えています", r.record)
+        put(C.record, _graded(a, r.record), f"{_quote(a, r.record)}と記録・書面化を伝えています", r.record)
     else:
         put(C.record, 1, "記録や書面でのやり取りへの言及がありません", [])
 
@@ -531,13 +573,30 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
     if r.escalation:
         put(
             C.escalation,
-            _graded(r.escalation),
+            _graded(a, r.escalation),
             f"{_quote(a, r.escalation)}で引き継ぎ・区切りを示しています",
             r.escalation,
         )
     else:
         put(C.escalation, 1, "上長・窓口への引き継ぎ、時間の区切り、退席、法的対応への言及がありません", [])
     return scores
+
+
+_NAME_BEFORE = re.compile(r"^[一-龥々ァ-ヶーぁ-ん]{0,6}$")
+_NO_PARTICLE = re.compile(r"[のにへとがをはでも]$")
+
+
+def _vocative(a: Analysis, m: Match) -> bool:
+    """A title used to address the client (「三好課長、ご相談ありがとうございます」), not a superior."""
+    s0 = a.sentences[m.sentence][0]
+    before = a.text[s0 : m.start]
+    after = a.text[m.end : m.end + 2]
+    return (
+        bool(_NAME_BEFORE.match(before))
+        and not _NO_PARTICLE.search(before)
+        and after[:1] in ("、", ",", "様")
+        or after.startswith("さん")
+    )
 
 
 def _polite_at(a: Analysis, f: Finding) -> bool:

@@ -31,9 +31,13 @@ DIGITS = 4
 # above a threshold chosen per criterion and per (rule label > model label) pair. The
 # thresholds are tuned on out-of-fold probabilities of the batches the rules were never
 # tuned on (``rules_tuned_on: false`` in rubrics/corpus/batches.json), maximising macro-F1
-# while keeping false concessions (firm -1 given to a non-concession) at or under 3.5 %.
+# while keeping false concessions (firm -1 given to a non-concession) at or under 5 %
+# (the rules alone give 4.6 % on those batches).
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
-MAX_FALSE_CONCESSION = 0.035
+# Taking back a violation the rules found needs more: a missed concession is the worst
+# mistake a trainer can see (the trainee is told giving in was fine).
+THRESHOLDS_AGAINST_VIOLATION = (0.9, 0.95)
+MAX_FALSE_CONCESSION = 0.05
 SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
 
 
@@ -67,7 +71,8 @@ def tune_policy(
     pairs = [f"{a}>{b}" for a in labels for b in labels if a != b]
     for _round in range(2):
         for pair in pairs:
-            for t in (None, *THRESHOLDS):
+            grid = THRESHOLDS_AGAINST_VIOLATION if pair.startswith("-1>") else THRESHOLDS
+            for t in (None, *grid):
                 cand = dict(pol)
                 if t is None:
                     cand.pop(pair, None)
