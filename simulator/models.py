@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -235,6 +235,38 @@ class Feedback(Strict):
     )
 
 
+# The signal groups each criterion's scorer reads (simulator/scoring/rules.py). A group the
+# code does not read would be ignored silently, and a misspelt one would silently drop its
+# patterns and change scores: both fail validation, naming the file and the field.
+SIGNAL_GROUPS: dict[CriterionId, frozenset[str]] = {
+    CriterionId.calm: frozenset({"hostile_strong", "hostile_weak", "panic", "acknowledge_object",
+                                 "acknowledge_phrase", "apology", "cushion", "calm_request"}),
+    CriterionId.firm: frozenset({"refusal", "boundary", "leave", "concession_strong", "hold", "compliance_opener",
+                                 "concession_literal", "compliance_question", "laughter"}),
+    CriterionId.contract: frozenset({"grounds", "scope_verbs_context"}),
+    CriterionId.record: frozenset({"record", "writing", "not_record"}),
+    CriterionId.escalation: frozenset({"handover_party", "handover_verb", "legal", "time_limit"}),
+}  # fmt: skip
+DEMAND_TYPES = (
+    "free",
+    "discount",
+    "deadline",
+    "stay",
+    "contact",
+    "visit",
+    "work",
+    "private",
+    "refund",
+    "obey",
+)
+LEXICON_GROUPS: frozenset[str] = frozenset(
+    {"accept_verbs", "accept_core_verbs", "stop_verbs", "non_refusal_verbs", "non_refusal_nouns", "ack_verbs",
+     "procedural_verbs", "deferral", "physical_risk", "overtime"}
+    | {f"demand_{t}" for t in DEMAND_TYPES}
+    | {f"accept_{t}" for t in DEMAND_TYPES}
+)  # fmt: skip
+
+
 class Criterion(Strict):
     id: CriterionId
     label: NonEmpty
@@ -246,9 +278,27 @@ class Criterion(Strict):
     manual_quotes: Annotated[list[NonEmpty], Field(min_length=1)]
     descriptors: Descriptors
     signals: dict[str, list[NonEmpty]] = Field(
-        default_factory=dict, description="判定に使う語彙（グループ名 → 語句）"
+        default_factory=dict,
+        description="判定に使う語彙（グループ名 → 語句）。グループ名は基準ごとに決まっている",
+    )
+    judge_guidance: list[NonEmpty] = Field(
+        default_factory=list, description="LLM 判定器に示す水準ごとの読み方（prompts/judge.j2）"
     )
     feedback: Feedback
+
+    @field_validator("signals")
+    @classmethod
+    def _known_groups(cls, v: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        cid = info.data.get("id")
+        if cid is None:
+            return v
+        unknown = sorted(set(v) - SIGNAL_GROUPS[cid])
+        if unknown:
+            raise ValueError(
+                f"{cid.value} の signals に未知のグループ {unknown} があります（使えるもの: "
+                f"{sorted(SIGNAL_GROUPS[cid])}）/ unknown signal group for {cid.value}"
+            )
+        return v
 
 
 class ScenarioCheck(Strict):
@@ -273,6 +323,17 @@ class Rubric(Strict):
     lexicon: dict[str, list[NonEmpty]] = Field(
         default_factory=dict, description="判定器が共有する語彙（否定・譲歩・敵意など）"
     )
+    borderline: list[NonEmpty] = Field(
+        default_factory=list, description="LABELING.md で決めた境界例（LLM 判定器に示す）"
+    )
+
+    @field_validator("lexicon")
+    @classmethod
+    def _known_lexicon(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - LEXICON_GROUPS)
+        if unknown:
+            raise ValueError(f"lexicon に未知のグループ {unknown} があります / unknown lexicon group")
+        return v
 
     @field_validator("criteria")
     @classmethod
@@ -314,6 +375,7 @@ class Evidence(Strict):
     start: int = Field(ge=0, description="返答内の開始位置（文字）")
     end: int = Field(ge=0)
     signal: str = Field(default="", description="何の手がかりか")
+    pattern: str = Field(default="", description="一致したルーブリックのパターン ID（criterion.group#n）")
 
 
 class CriterionScore(Strict):

@@ -14,15 +14,15 @@ Each adjustment is written to ``Assessment.notes``, with the prompt template's h
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from simulator.config import Settings
 from simulator.errors import LLMUnavailable
 from simulator.llm.client import describe_error, make_chat_model
 from simulator.models import (
-    CRITERIA,
     SCENARIO_LABELS,
     Assessment,
     ContextLine,
@@ -36,7 +36,6 @@ from simulator.prompts import render, template_hash
 
 PROMPT = "judge.j2"
 MAX_CONTEXT = 10  # earlier lines shown to the judge
-NEVER_VIOLATED = (CriterionId.contract, CriterionId.record, CriterionId.escalation)
 _ROLE_LABELS = {"client": "取引先", "trainee": "受講者"}
 
 
@@ -48,16 +47,37 @@ class CriterionVerdict(BaseModel):
     )
 
 
-class JudgeVerdict(BaseModel):
-    """採点結果: 5つの基準それぞれの理由・根拠・点数と、譲歩・敵意の有無。"""
+_VERDICTS: dict[tuple[str, int], type[BaseModel]] = {}
 
-    calm: CriterionVerdict = Field(description="冷静")
-    firm: CriterionVerdict = Field(description="毅然")
-    contract: CriterionVerdict = Field(description="契約に基づく主張（0 は使わない）")
-    record: CriterionVerdict = Field(description="記録（0 は使わない）")
-    escalation: CriterionVerdict = Field(description="エスカレーション（0 は使わない）")
-    concession: bool = Field(description="不当な要求に譲歩した、または譲歩をにおわせた")
-    hostile: bool = Field(description="感情的・攻撃的な返し")
+
+def verdict_model(rubric: Rubric) -> type[BaseModel]:
+    """The structured-output schema, one field per criterion of the rubric (in its order),
+    each with its label; a criterion that cannot be violated says so."""
+    key = (rubric.id, rubric.version)
+    got = _VERDICTS.get(key)
+    if got is None:
+        fields: dict[str, Any] = {
+            c.id.value: (
+                CriterionVerdict,
+                Field(description=c.label + ("" if c.can_violate else "（0 は使わない）")),
+            )
+            for c in rubric.criteria
+        }
+        fields["concession"] = (bool, Field(description="不当な要求に譲歩した、または譲歩をにおわせた"))
+        fields["hostile"] = (bool, Field(description="感情的・攻撃的な返し"))
+        got = create_model(  # type: ignore[call-overload]
+            "JudgeVerdict",
+            __doc__=f"採点結果: {len(rubric.criteria)}つの基準それぞれの理由・根拠・点数と、譲歩・敵意の有無。",
+            **fields,
+        )
+        _VERDICTS[key] = got
+    return got  # type: ignore[return-value]
+
+
+def _default_verdict() -> type[BaseModel]:
+    from simulator.library import get_rubric
+
+    return verdict_model(get_rubric())
 
 
 def _transcript(lines: list[ContextLine]) -> str:
@@ -138,8 +158,16 @@ class LLMJudge:
         self.model = model
         self.name = f"llm:{model}"
         self.method = settings.structured_output_method
-        chat = make_chat_model(settings, model, temperature=0)
-        self._structured = chat.with_structured_output(JudgeVerdict, method=self.method)
+        self._chat = make_chat_model(settings, model, temperature=0)
+        self._structured: dict[tuple[str, int], Any] = {}
+
+    def _runnable(self, rubric: Rubric) -> Any:
+        key = (rubric.id, rubric.version)
+        if key not in self._structured:
+            self._structured[key] = self._chat.with_structured_output(
+                verdict_model(rubric), method=self.method
+            )
+        return self._structured[key]
 
     def messages(
         self, reply: str, context: list[ContextLine], scenario: ScenarioId, rubric: Rubric
@@ -150,19 +178,20 @@ class LLMJudge:
         self, reply: str, context: list[ContextLine], scenario: ScenarioId, rubric: Rubric
     ) -> Assessment:
         try:
-            verdict = self._structured.invoke(self.messages(reply, context, scenario, rubric))
+            verdict = self._runnable(rubric).invoke(self.messages(reply, context, scenario, rubric))
         except Exception as e:
             raise LLMUnavailable(f"AI採点ができませんでした（{describe_error(e)}）") from e
-        if not isinstance(verdict, JudgeVerdict):
+        if not isinstance(verdict, verdict_model(rubric)):
             raise LLMUnavailable("AI採点ができませんでした（応答の形式が正しくありません）")
         return self.to_assessment(verdict, reply, scenario, rubric)
 
     def to_assessment(
-        self, verdict: JudgeVerdict, reply: str, scenario: ScenarioId, rubric: Rubric
+        self, verdict: BaseModel, reply: str, scenario: ScenarioId, rubric: Rubric
     ) -> Assessment:
         notes = [f"prompt:{PROMPT}@{template_hash(PROMPT)}", f"method:{self.method}"]
         scores: dict[CriterionId, CriterionScore] = {}
-        for cid in CRITERIA:
+        for crit in rubric.criteria:
+            cid = crit.id
             v: CriterionVerdict = getattr(verdict, cid.value)
             score = v.score
             if score is not None and not 0 <= score <= 3:
@@ -170,7 +199,7 @@ class LLMJudge:
                     f"{cid.value}: 範囲外の点数 {score} は未採点として記録 / out-of-range score unscored"
                 )
                 score = None
-            elif score == 0 and cid in NEVER_VIOLATED:
+            elif score == 0 and not crit.can_violate:
                 notes.append(f"{cid.value}: この基準に違反(0)はないため 1 として記録 / 0 read as 1")
                 score = 1
             evidence = locate_evidence(v.evidence, reply)
@@ -181,7 +210,8 @@ class LLMJudge:
                 reason=v.reason.strip(),
                 score=score,
                 evidence=evidence,
-                manual_ref=rubric.criterion(cid).manual_quotes[0],
+                manual_ref=crit.manual_quotes[0],
+                source="llm",
             )
         return Assessment(
             judge=self.name,
@@ -189,7 +219,7 @@ class LLMJudge:
             rubric_version=rubric.version,
             scenario=scenario,
             scores=scores,
-            concession=verdict.concession,
-            hostile=verdict.hostile,
+            concession=bool(getattr(verdict, "concession", False)),
+            hostile=bool(getattr(verdict, "hostile", False)),
             notes=notes,
         )

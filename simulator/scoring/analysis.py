@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from simulator.scoring.lexicon import PATTERN_IDS
 from simulator.text import Normalized, Token, get_tokenizer, normalize, split_sentences
 
 _NEG = {"ない", "ず", "ぬ", "無い"}
@@ -62,6 +63,7 @@ class Match:
     start: int
     end: int
     sentence: int
+    pattern: str = ""  # the rubric pattern's id (criterion.group#n)
 
     def text(self, a: Analysis) -> str:
         return a.text[self.start : self.end]
@@ -96,7 +98,9 @@ class Analysis:
                     continue
                 if check_neg and self.negated_after(m.start(), m.end()):
                     continue
-                out.append(Match(group, m.start(), m.end(), self.sentence_of(m.start())))
+                out.append(
+                    Match(group, m.start(), m.end(), self.sentence_of(m.start()), PATTERN_IDS.get(id(p), ""))
+                )
         return out
 
     def has_act(self, sentence: int) -> bool:
@@ -327,5 +331,7 @@ def _clause_scope(a: Analysis) -> None:
                     if (main.neg or main.kaneru) and not main.prohibition and not main.question:
                         p.neg, p.kaneru = main.neg, main.kaneru
                         p.potential = p.potential or main.potential
-        if (p.neg or p.kaneru) and any(q.sentence == p.sentence and q.neg and q.conditional for q in preds[:i]):
+        if (p.neg or p.kaneru) and any(
+            q.sentence == p.sentence and q.neg and q.conditional for q in preds[:i]
+        ):
             p.under_condition = True

@@ -6,21 +6,15 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from simulator.models import CriterionId, Rubric
+from simulator.models import (
+    CriterionId,
+    Rubric,
+)
 from simulator.text import lemma_of
 
-DEMAND_TYPES = (
-    "free",
-    "discount",
-    "deadline",
-    "stay",
-    "contact",
-    "visit",
-    "work",
-    "private",
-    "refund",
-    "obey",
-)
+# pattern object -> "criterion.group#n" (or "lexicon.group#n"), so evidence can name the
+# pattern that produced it
+PATTERN_IDS: dict[int, str] = {}
 
 
 @dataclass
@@ -44,11 +38,13 @@ class Compiled:
 
 def _compile(entries: list[str], where: str) -> list[re.Pattern[str]]:
     out = []
-    for e in entries:
+    for n, e in enumerate(entries):
         try:
-            out.append(re.compile(e))
+            p = re.compile(e)
         except re.error as err:
             raise ValueError(f"{where}: 正規表現として読めません / bad pattern {e!r}: {err}") from None
+        PATTERN_IDS.setdefault(id(p), f"{where.replace('criteria.', '').replace('.signals', '')}#{n}")
+        out.append(p)
     return out
 
 

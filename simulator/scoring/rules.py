@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from simulator.models import (
+    DEMAND_TYPES,
     Assessment,
     CheckResult,
     ContextLine,
@@ -28,7 +29,7 @@ from simulator.models import (
     ScenarioId,
 )
 from simulator.scoring.analysis import MAX_CHARS, Analysis, Match, Predicate, analyse
-from simulator.scoring.lexicon import DEMAND_TYPES, Compiled, compiled_for
+from simulator.scoring.lexicon import Compiled, compiled_for
 from simulator.scoring.version import judge_id
 from simulator.text import japanese_share, normalize
 
@@ -67,6 +68,7 @@ class Finding:
     start: int
     end: int
     label: str  # Japanese name of the signal, used in the reason
+    pattern: str = ""  # the rubric pattern that matched, when a pattern did
 
 
 @dataclass
@@ -92,11 +94,12 @@ class Reading:
 
 
 def _f(m: Match, signal: str, label: str) -> Finding:
-    return Finding(signal, m.start, m.end, label)
+    return Finding(signal, m.start, m.end, label, m.pattern)
 
 
 def _pf(p: Predicate, signal: str, label: str) -> Finding:
-    return Finding(signal, p.start, p.end, label)
+    # found by reading a predicate and its polarity, not by a pattern
+    return Finding(signal, p.start, p.end, label, f"predicate:{p.lemma}")
 
 
 def _dedupe(fs: list[Finding]) -> list[Finding]:
@@ -444,7 +447,7 @@ def _evidence(a: Analysis, fs: list[Finding]) -> list[Evidence]:
     out = []
     for f in fs[:6]:
         s, e = a.norm.span(f.start, f.end)
-        out.append(Evidence(text=a.norm.original[s:e], start=s, end=e, signal=f.signal))
+        out.append(Evidence(text=a.norm.original[s:e], start=s, end=e, signal=f.signal, pattern=f.pattern))
     return out
 
 
