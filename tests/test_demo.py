@@ -63,7 +63,9 @@ def test_demo_data_creates_trainees_sessions_turns_and_scores(
         scores = store.score_rows(u)
         assert scores
         assert len(scores) == sum(len(store.load_session(r["id"], u).turns) for r in rows) * len(CRITERIA)
-        assert all(r["rubric_version"] >= 1 and r["judge"].startswith("hybrid@") and r["rubric_id"] for r in scores)
+        assert all(
+            r["rubric_version"] >= 1 and r["judge"].startswith("hybrid@") and r["rubric_id"] for r in scores
+        )
 
 
 def test_demo_data_is_reproducible_and_does_not_duplicate(

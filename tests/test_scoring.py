@@ -289,7 +289,11 @@ def test_evidence_points_into_the_original_reply():
 
 def test_assessment_records_judge_and_rubric():
     a = assess("お受けできません。", ctx("無料でやって"), "out_of_contract_demand")
-    assert (a.judge.split("@")[0], a.rubric_id, a.rubric_version) == ("hybrid", "default", get_rubric().version)
+    assert (a.judge.split("@")[0], a.rubric_id, a.rubric_version) == (
+        "hybrid",
+        "default",
+        get_rubric().version,
+    )
     assert len(a.judge.split("@")[1]) == 10, "the judge id carries a content hash"
 
 

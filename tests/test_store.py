@@ -72,7 +72,8 @@ def test_turns_are_written_as_they_happen_and_a_restart_resumes(db: str, engine:
     rows = svc2.store.score_rows(u)
     assert {r["criterion"] for r in rows} == {"calm", "firm", "contract", "record", "escalation"}
     assert all(
-        r["rubric_version"] >= 1 and r["judge"].startswith("rules@") and r["user_role"] == "trainee" for r in rows
+        r["rubric_version"] >= 1 and r["judge"].startswith("rules@") and r["user_role"] == "trainee"
+        for r in rows
     )
 
 

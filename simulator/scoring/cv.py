@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.models import CriterionId
-from simulator.scoring.hybrid import LABEL_TO_SCORE, apply_policy
+from simulator.scoring.hybrid import LABEL_TO_SCORE, decide
 from simulator.scoring.learned import load_corpus
 
 
@@ -19,7 +19,7 @@ def cross_validate() -> dict[str, Any]:
     from simulator.evaluation import evaluate
     from simulator.library import get_rubric
     from simulator.scoring.learned import shipped_model
-    from simulator.scoring.train import calibrated_oof, criteria_of, rule_labels
+    from simulator.scoring.train import calibrated_oof, criteria_of, rejected_keywords, rule_labels
 
     recs = load_corpus()
     criteria = criteria_of(recs)
@@ -27,12 +27,13 @@ def cross_validate() -> dict[str, Any]:
     rules = rule_labels(recs, criteria)
     overrides = shipped_model().policy.get("overrides", {})
     rubric = get_rubric()
+    rej = rejected_keywords(recs, criteria, {c.id.value: c.can_violate for c in rubric.criteria})
     rule_preds: list[dict[str, int | None]] = []
     hybrid_preds: list[dict[str, int | None]] = []
     model_preds: list[dict[str, int | None]] = []
-    for rl, probs in zip(rules, oof, strict=True):
+    for rl, probs, rj in zip(rules, oof, rej, strict=True):
         rule_preds.append({c: LABEL_TO_SCORE[rl[c]] for c in criteria})
-        hp = {c: LABEL_TO_SCORE[apply_policy(rl[c], probs[c], overrides.get(c, {}))] for c in criteria}
+        hp = {c: LABEL_TO_SCORE[decide(rl[c], probs[c], overrides.get(c, {}), rj[c])] for c in criteria}
         if hp[CriterionId.firm.value] == 0 and rl[CriterionId.firm.value] != -1 and rl["contract"] == 1:
             hp["contract"] = 1
         hybrid_preds.append(hp)

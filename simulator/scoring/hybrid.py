@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from simulator.models import Assessment, ContextLine, CriterionId, CriterionScore, Rubric, ScenarioId
 from simulator.scoring.learned import LearnedModel, Prediction
+from simulator.scoring.lexicon import Compiled, compiled_for
 from simulator.scoring.rules import RuleJudge
 from simulator.scoring.version import judge_id
 
@@ -32,6 +33,23 @@ def apply_policy(rule_label: int, probs: dict[int, float], policy: dict[str, flo
         return rule_label
     t = policy.get(f"{rule_label}>{model_label}")
     return model_label if t is not None and probs[model_label] > t else rule_label
+
+
+def keywords_present(text: str, lex: Compiled, criterion: str) -> bool:
+    """Whether any of the criterion's signal patterns occurs in the (normalised) reply."""
+    return any(p.search(text) for ps in lex.signals.get(criterion, {}).values() for p in ps)
+
+
+def decide(
+    rule_label: int, probs: dict[int, float], policy: dict[str, float], keywords_rejected: bool
+) -> int:
+    """The final label. When the rules read a criterion's words and found no act in them (a
+    bare keyword list, 「記録は不要です」, a title addressing the client), the model, which
+    reads only words, may not turn them back into a positive label."""
+    new = apply_policy(rule_label, probs, policy)
+    if new == 1 and rule_label == 0 and keywords_rejected:
+        return rule_label
+    return new
 
 
 def _reason(cid: CriterionId, label_ja: str, old: int, new: int) -> str:
@@ -74,6 +92,7 @@ class HybridJudge:
             return a
         preds = self.model.predict(reply, analysis)
         overrides = self.model.policy.get("overrides", {})
+        lex = compiled_for(rubric)
         for crit in rubric.criteria:
             cid = crit.id
             cs = a.scores.get(cid)
@@ -81,7 +100,8 @@ class HybridJudge:
             if cs is None or p is None or cs.score is None:
                 continue
             old = SCORE_TO_LABEL[cs.score]
-            new = apply_policy(old, p.probs, overrides.get(cid.value, {}))
+            rejected = not crit.can_violate and keywords_present(analysis.text, lex, cid.value)
+            new = decide(old, p.probs, overrides.get(cid.value, {}), rejected)
             if new != old:
                 self._overrule(a, cid, crit.label, cs, p, reply, old, new)
             else:

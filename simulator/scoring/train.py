@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from simulator.scoring.hybrid import apply_policy
+from simulator.scoring.hybrid import decide, keywords_present
 from simulator.scoring.learned import (  # noqa: I001
     CORPUS_DIR,
     FORMAT,
@@ -57,11 +57,13 @@ def tune_policy(
     probs: list[dict[int, float]],
     labels: list[int],
     guard_concessions: bool,
+    rejected: list[bool] | None = None,
 ) -> dict[str, float]:
     """Greedy coordinate search over the thresholds, deterministic (fixed order, strict gains)."""
 
     def evaluate(pol: dict[str, float]) -> tuple[float, float]:
-        pred = [apply_policy(r, p, pol) for r, p in zip(rule, probs, strict=True)]
+        rej = rejected or [False] * len(rule)
+        pred = [decide(r, p, pol, x) for r, p, x in zip(rule, probs, rej, strict=True)]
         others = [p == -1 for g, p in zip(gold, pred, strict=True) if g != -1]
         fa = sum(others) / len(others) if others else 0.0
         return _macro_f1(gold, pred), fa
@@ -97,6 +99,21 @@ def rule_labels(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[st
     for r in recs:
         a = rules.assess(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"], rubric)
         out.append({c: 0 if a.score(c) is None else SCORE_TO_LABEL[a.score(c)] for c in criteria})  # type: ignore[index]
+    return out
+
+
+def rejected_keywords(
+    recs: list[dict[str, Any]], criteria: list[str], can_violate: dict[str, bool]
+) -> list[dict[str, bool]]:
+    from simulator.library import get_rubric
+    from simulator.scoring.lexicon import compiled_for
+    from simulator.text import normalize
+
+    lex = compiled_for(get_rubric())
+    out = []
+    for r in recs:
+        t = normalize(r["reply"]).text
+        out.append({c: not can_violate[c] and keywords_present(t, lex, c) for c in criteria})
     return out
 
 
@@ -224,6 +241,7 @@ def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
     held = [i for i, r in enumerate(recs) if r["_file"] in unseen]
     rules = rule_labels([recs[i] for i in held], criteria)
     policy: dict[str, Any] = {"max_false_concession": MAX_FALSE_CONCESSION, "overrides": {}}
+    rej = rejected_keywords([recs[i] for i in held], criteria, can_violate)
     for c in criteria:
         policy["overrides"][c] = tune_policy(
             [int(recs[i]["labels"][c]) for i in held],
@@ -231,6 +249,7 @@ def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
             [oof[i][c] for i in held],
             label_space(c, can_violate),
             guard_concessions=(c == "firm"),
+            rejected=[x[c] for x in rej],
         )
     x, vocab = _vectorise(recs)
     crit_out: dict[str, Any] = {}
