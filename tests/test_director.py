@@ -24,7 +24,13 @@ PERSONAS = sorted(load_personas().values(), key=lambda p: p.id)
 
 
 def assessment(
-    *, calm: int = 2, firm: int = 1, contract: int = 1, record: int = 1, escalation: int = 1, **flags: bool
+    *,
+    calm: int | None = 2,
+    firm: int | None = 1,
+    contract: int | None = 1,
+    record: int | None = 1,
+    escalation: int | None = 1,
+    **flags: bool,
 ) -> Assessment:
     values = {"calm": calm, "firm": firm, "contract": contract, "record": record, "escalation": escalation}
     return Assessment(
@@ -162,6 +168,7 @@ def test_panic_is_not_retaliation_but_the_client_presses_harder() -> None:
     assert s.pressure == min(4, start.pressure + 1)
 
 
-def test_no_assessment_reads_as_neutral() -> None:
+def test_no_assessment_or_an_unscored_one_reads_as_neutral() -> None:
     assert director.classify(None) is Reaction.neutral
-    assert {c.value for c in CriterionId} == {c.value for c in CRITERIA}
+    unscored = assessment(calm=None, firm=None, contract=None, record=None, escalation=None)
+    assert director.classify(unscored) is Reaction.neutral

@@ -67,9 +67,40 @@ def test_judge_agrees_with_own_labelled_replies():
         assess(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"]).score_map() for r in recs
     ]
     m = evaluate(recs, preds)
-    assert m["mean_macro_f1"] >= 0.85
-    assert all(v["macro_f1"] >= 0.8 for v in m["criteria"].values())
-    assert m["concession_recall"] >= 0.9
+    # just under today's figures (hybrid on these 623 replies: mean 0.993, each >= 0.984,
+    # concession recall 1.000, false concessions 0.002): a drop of a point shows here
+    assert m["mean_macro_f1"] >= 0.985
+    assert all(v["macro_f1"] >= 0.975 for v in m["criteria"].values())
+    assert m["concession_recall"] >= 0.99
+    assert m["false_concession_rate"] <= 0.01
+
+
+BATCHES = sorted((Path(__file__).parent.parent / "rubrics" / "corpus").glob("batch_*.jsonl"))
+
+
+def test_the_rules_alone_hold_their_figures_on_batches_they_were_not_tuned_on():
+    """The rule judge was never tuned on batches L-R; its figures there (mean 0.882,
+    concession recall 0.629 today) guard against regressions that the model would hide."""
+    from simulator.models import ContextLine
+    from simulator.scoring import rule_judge
+
+    recs = [
+        json.loads(ln) for p in BATCHES for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()
+    ]
+    assert len(recs) >= 1400
+    from simulator.library import get_rubric
+
+    rubric = get_rubric()
+    preds = [
+        rule_judge()
+        .assess(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"], rubric)
+        .score_map()
+        for r in recs
+    ]
+    m = evaluate(recs, preds)
+    assert m["mean_macro_f1"] >= 0.875
+    assert m["concession_recall"] >= 0.62
+    assert m["false_concession_rate"] <= 0.05
 
 
 def test_run_eval_prints_a_report(capsys):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from simulator.engine import Engine
 from simulator.library import load_personas
-from simulator.models import Outcome
+from simulator.models import CRITERIA, Outcome
 from simulator.store import AccessDenied, Store
 from simulator.store import schema as t
 from simulator.ui.services import Services
@@ -194,3 +194,57 @@ def test_a_store_made_by_the_previous_release_upgrades_without_losing_a_row(tmp_
     sessions = store.list_sessions(user)
     for row in sessions:
         assert len(store.load_session(row["id"], user).turns) >= 2
+
+
+def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, engine: Engine) -> None:
+    """One stored figure: filing the 報告 drill changes the grade, and the history, the report
+    and the stored score all show the same one."""
+    from datetime import timedelta, timezone
+
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("kato", "password123", display_name="加藤 一郎")
+    s = svc.start(u, PERSONA, seed=4)
+    svc.reply(u, s.id, "ご不満の点は承知しました。ただ、契約外の作業は会社の方針としてお受けできません。")
+    svc.end(u, s.id)
+    before = svc.report(u, s.id)
+    assert svc.history(u)[0]["overall"] == before["overall"]
+    assert before["criteria"]["record"]["best"] == 1
+
+    d = svc.load(u, s.id).created_at.astimezone(timezone(timedelta(hours=9)))
+    persona = svc.personas()[PERSONA]
+    svc.file_drill(
+        u,
+        s.id,
+        {
+            "when_where": f"{d.month}月{d.day}日 {d.hour}時、{persona.channel}",
+            "requester": f"{persona.client.company} {persona.client.role} {persona.client.name}様",
+            "employee": "加藤 一郎",
+            "manager_instruction": "課長から、有償の見積もりを作成して送るよう指示を受けた",
+            "demand": persona.demands[0].text,
+            "result": "契約外としてお断りした",
+            "other": "",
+        },
+    )
+    after = svc.report(u, s.id)
+    stored = svc.store.session_score(s.id, u)
+    assert after["drill"]["score"] is not None and after["drill"]["score"] >= 2
+    assert after["criteria"]["record"]["best"] == after["drill"]["score"]
+    assert after["overall"] > before["overall"], "the filed drill counts as a record"
+    assert stored is not None and stored["overall"] == after["overall"] == svc.history(u)[0]["overall"]
+    assert stored["drill_score"] == after["drill"]["score"] and stored["grade"] == after["grade"]
+    assert "総合評価" in after["score_rule"], "the report says how the grade is computed"
+
+
+def test_a_retry_branch_does_not_count_its_copied_turns_twice(db: str, engine: Engine) -> None:
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("endo", "password123")
+    s = svc.start(u, PERSONA, seed=6)
+    svc.reply(u, s.id, "承知しました。今回に限り無料で対応いたします。")
+    svc.reply(u, s.id, "わかりました、なんとかします。")
+    svc.reply(u, s.id, "上長に報告のうえ、改めてご連絡いたします。")
+    branch, _ = svc.retry(u, s.id, 3, "契約外のご要望は会社の方針としてお受けできません。")
+    assert len(branch.turns) == 3, "the branch keeps the two turns it was copied from"
+    typed = 4  # three replies in the original, one new one in the branch
+    rows = svc.store.score_rows(u)
+    assert len(rows) == typed * len(CRITERIA)
+    assert svc.report(u, branch.id)["turn_count"] == 3, "the branch's own report still shows its three turns"

@@ -49,8 +49,23 @@ def test_tokens_carry_normalised_lemmas_and_offsets():
     assert lemma_of("やる") == "遣る"
 
 
-def test_tokenizer_is_shared():
+def test_the_shared_tokenizer_gives_the_same_tokens_from_several_threads():
+    import threading
+
+    texts = ["お受けできません", "承知しました、対応いたします。", "録音させていただきます。"] * 20
+    serial = [[t.lemma for t in tokenize(x)] for x in texts]
+    out: list[list[list[str]]] = []
+
+    def work() -> None:
+        out.append([[t.lemma for t in tokenize(x)] for x in texts])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert get_tokenizer() is get_tokenizer()
+    assert len(out) == 4 and all(o == serial for o in out)
 
 
 def test_long_text_without_punctuation_is_tokenised_in_chunks():
