@@ -11,7 +11,6 @@ from simulator.library import load_personas
 from simulator.models import (
     CRITERIA,
     Assessment,
-    CriterionId,
     CriterionScore,
     Difficulty,
     Outcome,

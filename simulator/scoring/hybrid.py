@@ -100,8 +100,15 @@ class HybridJudge:
             if cs is None or p is None or cs.score is None:
                 continue
             old = SCORE_TO_LABEL[cs.score]
-            rejected = not crit.can_violate and keywords_present(analysis.text, lex, cid.value)
-            new = decide(old, p.probs, overrides.get(cid.value, {}), rejected)
+            new = apply_policy(old, p.probs, overrides.get(cid.value, {}))
+            if new == 1 and old == 0 and not crit.can_violate:
+                # only now is it worth scanning the criterion's patterns (see ``decide``)
+                new = decide(
+                    old,
+                    p.probs,
+                    overrides.get(cid.value, {}),
+                    keywords_present(analysis.text, lex, cid.value),
+                )
             if new != old:
                 self._overrule(a, cid, crit.label, cs, p, reply, old, new)
             else:

@@ -55,7 +55,7 @@ def _polarity(p: Any) -> str:
     return "A"
 
 
-def features(reply: str, analysis: Any = None) -> dict[str, float]:
+def features(reply: str, analysis: Any = None, ordered: bool = True) -> dict[str, float]:
     """Two L2-normalised blocks of binary features.
 
     - character n-grams of the reply, and of its last sentence apart, because a reply that
@@ -69,12 +69,9 @@ def features(reply: str, analysis: Any = None) -> dict[str, float]:
     from simulator.scoring.analysis import analyse
 
     t = reply_text(reply)
-    keys: set[str] = set()
     s = f"^{t}$"
     lo, hi = NGRAMS
-    for n in range(lo, hi + 1):
-        for i in range(len(s) - n + 1):
-            keys.add("r:" + s[i : i + n])
+    keys = {"r:" + s[i : i + n] for n in range(lo, hi + 1) for i in range(len(s) - n + 1)}
     sents = _SENT.findall(t)
     if len(sents) >= 2:
         last = f"^{sents[-1].strip()}$"
@@ -101,7 +98,7 @@ def features(reply: str, analysis: Any = None) -> dict[str, float]:
     if sem:
         z = 1.0 / math.sqrt(len(sem))
         out.update(dict.fromkeys(sem, z))
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items())) if ordered else out
 
 
 def _softmax(xs: list[float]) -> list[float]:
@@ -141,7 +138,25 @@ class LearnedModel:
         self.policy: dict[str, Any] = data["policy"]
         self.corpus_sha256: str = data["corpus_sha256"]
         self.examples: list[dict[str, Any]] = data.get("examples", [])
-        self._grams: list[frozenset[str]] | None = None
+        # one flat row of weights per n-gram, all criteria side by side, so that a reply
+        # costs one dictionary look-up per n-gram
+        self._slices: list[tuple[str, int, int]] = []
+        width = 0
+        for cid, c in self.criteria.items():
+            n = len(c["intercept"])
+            self._slices.append((cid, width, width + n))
+            width += n
+        import numpy as np
+
+        # one row of weights per n-gram, all criteria side by side: a reply costs one
+        # dictionary look-up per n-gram and one small matrix product
+        self._w = np.array(
+            [[w for c in self.criteria.values() for w in c["coef"][i]] for i in range(len(data["vocab"]))],
+            dtype=np.float64,
+        ).reshape(len(data["vocab"]), width)
+        self._bias = np.array([b for c in self.criteria.values() for b in c["intercept"]], dtype=np.float64)
+        self._grams: list[frozenset[str]] = []
+        self._postings: dict[str, list[int]] = {}
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> LearnedModel:
@@ -159,37 +174,61 @@ class LearnedModel:
     file_sha256: str = ""
 
     def predict(self, reply: str, analysis: Any = None) -> dict[str, Prediction]:
-        feats = features(reply, analysis)
-        idx = [(self.vocab[k], v) for k, v in feats.items() if k in self.vocab]
+        import numpy as np
+
+        vocab = self.vocab
+        idx: list[int] = []
+        vals: list[float] = []
+        for k, v in features(reply, analysis, ordered=False).items():
+            i = vocab.get(k)
+            if i is not None:
+                idx.append(i)
+                vals.append(v)
+        acc = self._bias + (np.asarray(vals) @ self._w[idx] if idx else 0.0)
         out: dict[str, Prediction] = {}
-        for cid, c in self.criteria.items():
+        for cid, lo, hi in self._slices:
+            c = self.criteria[cid]
             classes: list[int] = c["classes"]
-            coef: list[list[float]] = c["coef"]  # aligned with vocab: one weight per logit
-            logits = list(c["intercept"])
-            for i, v in idx:
-                for k, w in enumerate(coef[i]):
-                    logits[k] += w * v
+            logits = [float(x) for x in acc[lo:hi]]
             if len(classes) == 2 and len(logits) == 1:
                 logits = [0.0, logits[0]]
             t = float(c.get("temperature", 1.0))
-            probs = _softmax([x / t for x in logits])
-            out[cid] = Prediction(dict(zip(classes, probs, strict=True)))
+            out[cid] = Prediction(dict(zip(classes, _softmax([x / t for x in logits]), strict=True)))
         return out
 
+    def index_examples(self) -> None:
+        """Character-bigram postings of the labelled examples, for :meth:`nearest`."""
+        self._grams = [_bigrams(e["reply"]) for e in self.examples]
+        postings: dict[str, list[int]] = {}
+        for i, g in enumerate(self._grams):
+            for b in g:
+                postings.setdefault(b, []).append(i)
+        self._postings = postings
+
     def nearest(self, reply: str, criterion: str, label: int, n: int = 2) -> list[str]:
-        """The labelled replies most like this one that carry ``label`` on ``criterion``."""
-        if self._grams is None:
-            self._grams = [_bigrams(e["reply"]) for e in self.examples]
+        """The labelled replies most like this one (character-bigram Jaccard) that carry
+        ``label`` on ``criterion``."""
+        if not self._postings and self.examples:
+            self.index_examples()
         mine = _bigrams(reply)
-        if not mine:
-            return []
+        shared: dict[int, int] = {}
+        for b in mine:
+            ids = self._postings.get(b, ())
+            if len(ids) > _COMMON:
+                continue  # 「ます」「。」 say nothing about which reply is alike, and cost most
+            for i in ids:
+                shared[i] = shared.get(i, 0) + 1
         scored = []
-        for e, g in zip(self.examples, self._grams, strict=True):
-            if e["labels"].get(criterion) != label or not g:
+        for i, k in shared.items():
+            e = self.examples[i]
+            if e["labels"].get(criterion) != label:
                 continue
-            scored.append((len(mine & g) / len(mine | g), e["reply"]))
-        scored.sort(key=lambda x: -x[0])
-        return [r for _, r in scored[:n]]
+            scored.append((k / (len(mine) + len(self._grams[i]) - k), -i, e["reply"]))
+        scored.sort(reverse=True)
+        return [r for _, _, r in scored[:n]]
+
+
+_COMMON = 150  # bigrams in more examples than this are left out of the likeness
 
 
 def _bigrams(text: str) -> frozenset[str]:
@@ -208,7 +247,7 @@ def shipped_model() -> LearnedModel:
         with _lock:
             if _model is None:
                 m = LearnedModel.load()
-                m.predict("はい")  # build the weight rows now, not on a trainee's first turn
+                m.index_examples()  # now, not on a trainee's first overruled turn
                 _model = m
     return _model
 
