@@ -18,7 +18,6 @@ asks for, the reply text), never the voice. The rules that keep a persona hard:
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -36,17 +35,11 @@ from simulator.models import (
 MAX_TURNS = 12
 PHONE_TIME_LIMIT_MINUTES = 20.0
 
-# Which kind of ending an escalation asks for. The rubric judge decides THAT the reply
-# escalates; these patterns only decide WHICH ending, so they can stay small.
-_SAFETY = re.compile(
-    r"(席を外|退席|失礼(いた)?しま|この場を離れ|離れさせて|帰らせて|退出|お暇|安全な場所|警察|110番|助けを)"
-)
-_TIME = re.compile(
-    r"(\d+\s*分|時間|予定の時刻|終了|通話を終え|電話を切|お切り|切らせて|失礼(いた)?しま|これ以上の対応はでき|退席|お引き取り|本日はここまで)"
-)
-_HANDOFF = re.compile(
-    r"(上長|上司|責任者|管理職|相談窓口|窓口|法務|弁護士|会社間|会社として|警察|部長|課長|マネージャー)"
-)
+# Which kind of ending an escalation asks for comes from the judge's typed findings (the
+# escalation evidence's kind: handover, legal, time_limit, leave), not from another word list.
+_SAFETY_KINDS = frozenset({"leave", "legal"})
+_HANDOFF_KINDS = frozenset({"handover", "legal"})
+_TIME_KINDS = frozenset({"time_limit", "leave"})
 
 SAFETY_SCENARIOS = (ScenarioId.sexual_harassment,)
 TIME_SCENARIOS = (ScenarioId.phone_harassment, ScenarioId.prolonged_detention)
@@ -93,14 +86,22 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def ending_for_escalation(persona: Persona, reply: str) -> Outcome:
-    """Which ending an escalating reply asks for."""
-    text = _norm(reply)
-    if (persona.scenario in SAFETY_SCENARIOS or persona.physical_risk) and _SAFETY.search(text):
+def escalation_kinds(assessment: Assessment | None) -> frozenset[str]:
+    """What kind of escalation the judge found in the reply (its evidence's signals)."""
+    if assessment is None:
+        return frozenset()
+    cs = assessment.scores.get(CriterionId.escalation)
+    return frozenset(e.signal for e in cs.evidence) if cs is not None else frozenset()
+
+
+def ending_for_escalation(persona: Persona, assessment: Assessment | None) -> Outcome:
+    """Which ending an escalating reply asks for, from the judge's findings."""
+    kinds = escalation_kinds(assessment)
+    if (persona.scenario in SAFETY_SCENARIOS or persona.physical_risk) and kinds & _SAFETY_KINDS:
         return Outcome.safe_exit
-    if _HANDOFF.search(text):
+    if kinds & _HANDOFF_KINDS:
         return Outcome.escalated
-    if _TIME.search(text):
+    if kinds & _TIME_KINDS:
         return Outcome.ended_by_trainee
     return Outcome.escalated
 
@@ -172,7 +173,7 @@ def step(
     elif reaction is Reaction.escalated:
         streak = s.firm_streak + (1 if firm is not None and firm >= 2 else 0)
         s.firm_streak = streak
-        ending = ending_for_escalation(persona, reply)
+        ending = ending_for_escalation(persona, assessment)
         if ending is Outcome.safe_exit:
             s.outcome = Outcome.safe_exit
             s.ending_reason = "受講者がその場を離れ、安全を確保した"

@@ -13,6 +13,7 @@ from simulator.models import (
     Assessment,
     CriterionScore,
     Difficulty,
+    Evidence,
     Outcome,
     Persona,
     Reaction,
@@ -29,15 +30,23 @@ def assessment(
     contract: int | None = 1,
     record: int | None = 1,
     escalation: int | None = 1,
+    kinds: tuple[str, ...] = ("handover",),
     **flags: bool,
 ) -> Assessment:
+    """A judge's assessment; ``kinds`` are the escalation findings (handover, legal, time_limit, leave)."""
     values = {"calm": calm, "firm": firm, "contract": contract, "record": record, "escalation": escalation}
+    esc = [Evidence(text=k, start=0, end=1, signal=k) for k in kinds] if (escalation or 0) >= 2 else []
     return Assessment(
         judge="test",
         rubric_id="default",
         rubric_version=1,
         scenario=ScenarioId.verbal_abuse,
-        scores={c: CriterionScore(criterion=c, reason="", score=values[c.value]) for c in CRITERIA},
+        scores={
+            c: CriterionScore(
+                criterion=c, reason="", score=values[c.value], evidence=esc if c.value == "escalation" else []
+            )
+            for c in CRITERIA
+        },
         concession=flags.get("concession", False),
         hostile=flags.get("hostile", False),
     )
@@ -127,7 +136,7 @@ def test_leaving_for_safety_ends_a_sexual_harassment_scene_at_once() -> None:
     p = next(
         p for p in PERSONAS if p.scenario is ScenarioId.sexual_harassment and p.difficulty is Difficulty.hard
     )
-    leave = assessment(calm=2, firm=3, escalation=3)
+    leave = assessment(calm=2, firm=3, escalation=3, kinds=("leave",))
     s = director.step(p, director.initial_state(p), leave, "不快です。本日はこれで失礼いたします。").state
     assert s.outcome is Outcome.safe_exit
 
@@ -140,7 +149,7 @@ def test_phone_time_limit_ends_the_call() -> None:
     )
     s = director.initial_state(p)
     s = director.step(p, s, FIRM, "お受けできません。").state
-    limit = assessment(calm=2, firm=3, contract=3, escalation=3)
+    limit = assessment(calm=2, firm=3, contract=3, escalation=3, kinds=("time_limit",))
     s = director.step(p, s, limit, "本件は20分の対応をもって終了とさせていただきます。").state
     assert s.outcome is Outcome.ended_by_trainee
     assert s.elapsed_minutes == 2 * p.minutes_per_turn
