@@ -287,10 +287,12 @@ def _check_employee(value: str, employee_name: str, lex: DrillLexicon) -> tuple[
 
 
 def _first_handoff_turn(session: Session, lex: DrillLexicon) -> int | None:
+    """The first turn the judge found a hand-off to a superior, desk or company talks in
+    (its typed escalation findings, not another reading of the reply)."""
+    from simulator.director import escalation_kinds
+
     for t in session.turns:
-        a = t.assessment
-        esc = a.score(CriterionId.escalation) if a else None
-        if esc is not None and esc >= 2 and _any(lex.authority_words, norm(t.trainee)):
+        if {"handover", "legal"} & escalation_kinds(t.assessment):
             return t.index
     return None
 
