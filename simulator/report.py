@@ -71,6 +71,8 @@ def build_report(
                     "reason": cs.reason,
                     "evidence": [e.text for e in cs.evidence],
                     "manual_ref": cs.manual_ref or _manual_ref(rubric, cid),
+                    "source": cs.source,
+                    "confidence": cs.confidence,
                 }
                 weak = cs.score is not None and cs.score <= WEAK
                 # contract/record/escalation are not expected on every turn: only calm

@@ -234,6 +234,7 @@ def _turn_view(turn: dict[str, Any]) -> dict[str, Any]:
                 "reason": c.get("reason") or "",
                 "evidence": ev,
                 "manual_ref": c.get("manual_ref") or "",
+                "judged_by": _judged_by(c),
             }
         )
     trainee = turn.get("trainee") or ""
@@ -274,6 +275,13 @@ def _finding_view(f: dict[str, Any]) -> dict[str, Any]:
         "manual_ref": (f.get("manual_ref") or "").strip("「」"),
         "better": (f.get("better") or "").strip("「」"),
     }
+
+
+def _judged_by(c: dict[str, Any]) -> str:
+    """Who decided the score and how sure the model is, for trainers: 「学習モデル・確信度 92%」."""
+    source = {"rules": "ルール", "model": "学習モデル", "llm": "AI"}.get(str(c.get("source") or "rules"), "ルール")
+    conf = c.get("confidence")
+    return f"{source}・確信度 {conf:.0%}" if isinstance(conf, int | float) else source
 
 
 def _checks_view(checks: Any) -> list[dict[str, Any]]:

@@ -169,3 +169,13 @@ def test_missing_key_is_an_error(report: dict[str, Any]) -> None:
     broken = {k: v for k, v in report.items() if k != "grade"}
     with pytest.raises(KeyError):
         render_html(broken)
+
+
+def test_the_report_shows_who_decided_each_score_and_how_sure_the_model_is(report: dict[str, Any]) -> None:
+    rep = copy.deepcopy(report)
+    firm = rep["turns"][0]["criteria"]["firm"]
+    firm.update(source="model", confidence=0.87)
+    html = render_html(rep, standalone=True)
+    md = render_markdown(rep)
+    assert "判定：学習モデル・確信度 87%" in html and "判定：学習モデル・確信度 87%" in md
+    assert "判定：ルール" in html, "the other criteria were decided by the rules"
