@@ -279,7 +279,9 @@ def _finding_view(f: dict[str, Any]) -> dict[str, Any]:
 
 def _judged_by(c: dict[str, Any]) -> str:
     """Who decided the score and how sure the model is, for trainers: 「学習モデル・確信度 92%」."""
-    source = {"rules": "ルール", "model": "学習モデル", "llm": "AI"}.get(str(c.get("source") or "rules"), "ルール")
+    source = {"rules": "ルール", "model": "学習モデル", "llm": "AI"}.get(
+        str(c.get("source") or "rules"), "ルール"
+    )
     conf = c.get("confidence")
     return f"{source}・確信度 {conf:.0%}" if isinstance(conf, int | float) else source
 

@@ -10,7 +10,8 @@ from simulator.models import Assessment, ContextLine, Rubric, ScenarioId
 class Judge(Protocol):
     """Scores one trainee reply in context. ``name`` is recorded on every assessment."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def assess(
         self, reply: str, context: list[ContextLine], scenario: ScenarioId, rubric: Rubric

@@ -33,12 +33,13 @@ def cross_validate() -> dict[str, Any]:
     model_preds: list[dict[str, int | None]] = []
     for rl, probs, rj in zip(rules, oof, rej, strict=True):
         rule_preds.append({c: LABEL_TO_SCORE[rl[c]] for c in criteria})
-        hp = {c: LABEL_TO_SCORE[decide(rl[c], probs[c], overrides.get(c, {}), rj[c])] for c in criteria}
+        hp: dict[str, int | None] = {
+            c: LABEL_TO_SCORE[decide(rl[c], probs[c], overrides.get(c, {}), rj[c])] for c in criteria
+        }
         if hp[CriterionId.firm.value] == 0 and rl[CriterionId.firm.value] != -1 and rl["contract"] == 1:
             hp["contract"] = 1
         hybrid_preds.append(hp)
         model_preds.append({c: LABEL_TO_SCORE[max(probs[c], key=lambda k: probs[c][k])] for c in criteria})
-    del rubric
     out: dict[str, Any] = {}
     for name, preds in (
         ("hybrid (cv)", hybrid_preds),

@@ -345,9 +345,9 @@ class Reader:
             core = _FILLER.sub("", sent).strip("。！!？?…、 ")
             if has_pred and len(core) >= 3 and not _POLITE.search(sent):
                 r.casual.append(Finding("casual", s, e, "丁寧語でない"))
-            elif (m := _CASUAL_FORMS.search(sent)) is not None:
-                # chat-style forms are casual even beside a polite ending (「了解っす」「しときます」)
-                r.casual.append(Finding("casual", s + m.start(), s + m.end(), "くだけた言い方"))
+            elif (cm := _CASUAL_FORMS.search(sent)) is not None:
+                # chat-style forms are casual even beside a polite ending (「しときます」「りょ」)
+                r.casual.append(Finding("casual", s + cm.start(), s + cm.end(), "くだけた言い方"))
         # acknowledging: an acknowledging verb with what the client said as its object
         ack_verbs = lx.words("ack_verbs")
         objects = lx.sig(C.calm, "acknowledge_object")

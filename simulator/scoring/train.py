@@ -158,13 +158,16 @@ def _vectorise(recs: list[dict[str, Any]]) -> tuple[Any, list[str]]:
     return x, vocab
 
 
-def oof_probabilities(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[str, dict[int, float]]]:
-    """Out-of-fold label probabilities (grouped by writer), before temperature scaling."""
+Logits = tuple[list[int], list[float]]  # (classes, one logit per class)
+
+
+def oof_logits(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[str, Logits]]:
+    """Out-of-fold logits per criterion (folds grouped by writer), before temperature scaling."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
     groups = [group_of(r) for r in recs]
-    out: list[dict[str, dict[int, float]]] = [{} for _ in recs]
+    out: list[dict[str, Logits]] = [{} for _ in recs]
     folds = list(GroupKFold(n_splits=FOLDS).split(recs, groups=groups))
     for tr, te in folds:
         train = [recs[i] for i in tr]
@@ -186,7 +189,7 @@ def oof_probabilities(recs: list[dict[str, Any]], criteria: list[str]) -> list[d
             logits = m.decision_function(x_te)
             for j, i in enumerate(te):
                 lg = logits[j] if logits.ndim == 2 else [0.0, float(logits[j])]
-                out[i][c] = {"_logits": list(map(float, lg)), "_classes": list(map(int, m.classes_))}  # type: ignore[dict-item]
+                out[i][c] = (list(map(int, m.classes_)), list(map(float, lg)))
     return out
 
 
@@ -214,17 +217,17 @@ def fit_temperature(logits: list[list[float]], classes: list[int], gold: list[in
 def calibrated_oof(
     recs: list[dict[str, Any]], criteria: list[str]
 ) -> tuple[list[dict[str, dict[int, float]]], dict[str, float]]:
-    raw = oof_probabilities(recs, criteria)
+    raw = oof_logits(recs, criteria)
     temps: dict[str, float] = {}
     out: list[dict[str, dict[int, float]]] = [{} for _ in recs]
     for c in criteria:
-        classes = raw[0][c]["_classes"]  # type: ignore[index]
-        logits = [r[c]["_logits"] for r in raw]  # type: ignore[index]
+        classes = raw[0][c][0]
+        logits = [r[c][1] for r in raw]
         gold = [int(r["labels"][c]) for r in recs]
-        t = fit_temperature(logits, classes, gold)  # type: ignore[arg-type]
+        t = fit_temperature(logits, classes, gold)
         temps[c] = t
         for i, lg in enumerate(logits):
-            out[i][c] = dict(zip(classes, _softmax(lg, t), strict=True))  # type: ignore[arg-type]
+            out[i][c] = dict(zip(classes, _softmax(lg, t), strict=True))
     return out, temps
 
 
