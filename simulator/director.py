@@ -33,6 +33,7 @@ from simulator.models import (
 )
 
 MAX_TURNS = 12
+# the default when no rubric is given; the engine passes the rubric's time_management limit
 PHONE_TIME_LIMIT_MINUTES = 20.0
 
 # Which kind of ending an escalation asks for comes from the judge's typed findings (the
@@ -131,8 +132,11 @@ def step(
     reply: str,
     *,
     max_turns: int = MAX_TURNS,
+    time_limit_minutes: float | None = None,
 ) -> Step:
-    """One transition. Pure: the same inputs always give the same result."""
+    """One transition. Pure: the same inputs always give the same result.
+    ``time_limit_minutes`` is the rubric's limit for the scene (None: the manual's 20 minutes)."""
+    limit = PHONE_TIME_LIMIT_MINUTES if time_limit_minutes is None else time_limit_minutes
     if state.outcome is not Outcome.in_progress:
         return Step(state, Reaction.neutral, "場面は終了しています。")
     s = state.model_copy(deep=True)
@@ -181,7 +185,7 @@ def step(
         elif (
             ending is Outcome.ended_by_trainee
             and persona.scenario is ScenarioId.phone_harassment
-            and (s.elapsed_minutes >= PHONE_TIME_LIMIT_MINUTES or streak >= _firm_needed(persona))
+            and (s.elapsed_minutes >= limit or streak >= _firm_needed(persona))
         ):
             s.outcome = Outcome.ended_by_trainee
             s.ending_reason = "対応時間の上限（20分ルール）に基づき通話を終えた"

@@ -138,7 +138,14 @@ class Engine:
         p = persona or get_persona(session.persona_id)
         context = session.context()
         rules_a = self.rules.assess(reply, context, session.scenario, self.rubric)
-        st = director.step(p, session.state, rules_a, reply, max_turns=self.max_turns)
+        st = director.step(
+            p,
+            session.state,
+            rules_a,
+            reply,
+            max_turns=self.max_turns,
+            time_limit_minutes=self.rubric.time_limit_minutes(session.scenario),
+        )
 
         # The LLM judge (if any) works while the voice speaks: never one after the other.
         llm_future: Future[Assessment] | None = None

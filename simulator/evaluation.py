@@ -17,6 +17,13 @@ LABELS: tuple[int, ...] = (-1, 0, 1)
 SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
 
 
+def _violable() -> set[str]:
+    """The criteria the rubric says can be violated (label -1)."""
+    from simulator.library import get_rubric
+
+    return {c.id.value for c in get_rubric().criteria if c.can_violate}
+
+
 def to_label(score: int | None) -> int:
     return 0 if score is None else SCORE_TO_LABEL[score]
 
@@ -80,7 +87,7 @@ def evaluate(records: list[dict[str, Any]], predictions: list[dict[str, int | No
         c = cid.value
         gold = [int(r["labels"][c]) for r in records]
         pred = [to_label(p.get(c)) for p in predictions]
-        labels = LABELS if cid in (CriterionId.calm, CriterionId.firm) else (0, 1)
+        labels = LABELS if cid.value in _violable() else (0, 1)
         labels = tuple(sorted(set(labels) | set(gold) | set(pred)))
         per[c] = {
             "labels": list(labels),

@@ -366,6 +366,13 @@ class Rubric(Strict):
     def checks_for(self, scenario: ScenarioId) -> list[ScenarioCheck]:
         return [c for c in self.scenario_checks if scenario in c.scenarios]
 
+    def time_limit_minutes(self, scenario: ScenarioId) -> float | None:
+        """The time limit a scenario check of this rubric sets (the manual's 20-minute phone rule)."""
+        for c in self.checks_for(scenario):
+            if c.time_limit_minutes is not None:
+                return c.time_limit_minutes
+        return None
+
 
 # --------------------------------------------------------------------------- assessment
 

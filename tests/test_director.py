@@ -180,3 +180,17 @@ def test_no_assessment_or_an_unscored_one_reads_as_neutral() -> None:
     assert director.classify(None) is Reaction.neutral
     unscored = assessment(calm=None, firm=None, contract=None, record=None, escalation=None)
     assert director.classify(unscored) is Reaction.neutral
+
+
+def test_the_time_limit_comes_from_the_rubric() -> None:
+    """A rubric that sets 10 minutes ends the phone call earlier than the manual's 20."""
+    from simulator.library import get_rubric
+
+    p = next(p for p in PERSONAS if p.scenario is ScenarioId.phone_harassment and p.difficulty is Difficulty.hard)
+    assert get_rubric().time_limit_minutes(ScenarioId.phone_harassment) == 20
+    limit = assessment(calm=2, firm=3, escalation=3, kinds=("time_limit",))
+    s = director.initial_state(p)
+    s = s.model_copy(update={"elapsed_minutes": 12.0})
+    assert director.step(p, s, limit, "終了します。").state.outcome is Outcome.in_progress
+    short = director.step(p, s, limit, "終了します。", time_limit_minutes=10.0).state
+    assert short.outcome is Outcome.ended_by_trainee

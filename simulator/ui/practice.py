@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from simulator.director import PHONE_TIME_LIMIT_MINUTES
+from simulator.library import get_rubric
 from simulator.models import (
     CRITERIA,
     CRITERION_LABELS,
@@ -26,6 +27,11 @@ from simulator.ui.common import current_user, fail
 from simulator.ui.services import MAX_REPLY_CHARS, Services
 
 
+def _limit(session: Any) -> float:
+    """The scene's time limit from the rubric's scenario check (the manual's 20 minutes)."""
+    return get_rubric().time_limit_minutes(session.scenario) or PHONE_TIME_LIMIT_MINUTES
+
+
 def chat_messages(session: Session) -> list[dict[str, str]]:
     msgs = [{"role": "assistant", "content": session.opening}]
     for t in session.turns:
@@ -39,10 +45,8 @@ def chat_messages(session: Session) -> list[dict[str, str]]:
 def status_text(session: Session, persona_minutes: float) -> str:
     parts = [S.TURN_STATUS.format(turn=len(session.turns) + (0 if session.ended_at else 1))]
     if persona_minutes:
-        parts.append(
-            S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=PHONE_TIME_LIMIT_MINUTES)
-        )
-        if session.state.elapsed_minutes >= PHONE_TIME_LIMIT_MINUTES:
+        parts.append(S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=_limit(session)))
+        if session.state.elapsed_minutes >= _limit(session):
             parts.append(S.CLOCK_OVER)
     if session.outcome is not Outcome.in_progress:
         parts.append(S.ENDED_STATUS.format(outcome=OUTCOME_LABELS[session.outcome]))
