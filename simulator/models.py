@@ -267,6 +267,19 @@ LEXICON_GROUPS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 
+class SignalPattern(Strict):
+    """One signal written out: an id that evidence carries, and examples the tests run."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")] = Field(description="パターン ID（根拠に記録）")
+    re: NonEmpty = Field(description="正規表現（NFKC 正規化後の返答に照合）")
+    negatable: bool = Field(default=True, description="直後の否定で打ち消されるか（「記録しません」）")
+    match: list[NonEmpty] = Field(default_factory=list, description="一致すべき例（テストで確認）")
+    no_match: list[NonEmpty] = Field(default_factory=list, description="一致してはいけない例")
+
+
+Signal = NonEmpty | SignalPattern
+
+
 class Criterion(Strict):
     id: CriterionId
     label: NonEmpty
@@ -277,9 +290,9 @@ class Criterion(Strict):
     can_violate: bool = Field(description="違反（スコア0・ラベル-1）があり得るか")
     manual_quotes: Annotated[list[NonEmpty], Field(min_length=1)]
     descriptors: Descriptors
-    signals: dict[str, list[NonEmpty]] = Field(
+    signals: dict[str, list[Signal]] = Field(
         default_factory=dict,
-        description="判定に使う語彙（グループ名 → 語句）。グループ名は基準ごとに決まっている",
+        description="判定に使う語彙（グループ名 → 正規表現、または id・例つきのパターン）。グループ名は基準ごとに決まっている",
     )
     judge_guidance: list[NonEmpty] = Field(
         default_factory=list, description="LLM 判定器に示す水準ごとの読み方（prompts/judge.j2）"
@@ -288,7 +301,7 @@ class Criterion(Strict):
 
     @field_validator("signals")
     @classmethod
-    def _known_groups(cls, v: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+    def _known_groups(cls, v: dict[str, list[Signal]], info: ValidationInfo) -> dict[str, list[Signal]]:
         cid = info.data.get("id")
         if cid is None:
             return v

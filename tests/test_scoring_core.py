@@ -301,3 +301,31 @@ def test_labels_on_every_labelled_reply_match_the_snapshot() -> None:
     ]
     assert not flips, "labels changed:\n" + "\n".join(flips[:60])
     assert set(now) == set(before), "records added or removed: update the snapshot"
+
+
+def _pattern_objects() -> list[tuple[str, object]]:
+    from simulator.models import SignalPattern
+
+    out = []
+    for c in get_rubric().criteria:
+        for g, entries in c.signals.items():
+            out += [(f"{c.id.value}.{g}.{e.id}", e) for e in entries if isinstance(e, SignalPattern)]
+    return out
+
+
+@pytest.mark.parametrize(("pid", "pattern"), _pattern_objects(), ids=[p for p, _ in _pattern_objects()])
+def test_every_written_out_pattern_matches_its_examples_and_not_its_counter_examples(pid: str, pattern) -> None:
+    import re
+    import unicodedata
+
+    assert pattern.match, f"{pid}: give at least one example"
+    rx = re.compile(pattern.re)
+    for ex in pattern.match:
+        assert rx.search(unicodedata.normalize("NFKC", ex)), f"{pid} should match 「{ex}」"
+    for ex in pattern.no_match:
+        assert not rx.search(unicodedata.normalize("NFKC", ex)), f"{pid} should not match 「{ex}」"
+
+
+def test_evidence_carries_a_written_out_patterns_id() -> None:
+    a = rule_judge().assess("本日は17時までのお約束ですので、失礼いたします。", [], "prolonged_detention", get_rubric())
+    assert "escalation.time_limit.agreed_end" in [e.pattern for e in a.scores[CriterionId.escalation].evidence]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from simulator.scoring.lexicon import PATTERN_IDS
+from simulator.scoring.lexicon import NOT_NEGATABLE, PATTERN_IDS
 from simulator.text import Normalized, Token, get_tokenizer, normalize, split_sentences
 
 _NEG = {"ない", "ず", "ぬ", "無い"}
@@ -96,7 +96,7 @@ class Analysis:
             for m in p.finditer(self.text):
                 if m.end() == m.start():
                     continue
-                if check_neg and self.negated_after(m.start(), m.end()):
+                if check_neg and id(p) not in NOT_NEGATABLE and self.negated_after(m.start(), m.end()):
                     continue
                 out.append(
                     Match(group, m.start(), m.end(), self.sentence_of(m.start()), PATTERN_IDS.get(id(p), ""))

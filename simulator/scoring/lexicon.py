@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
-from simulator.models import (
-    CriterionId,
-    Rubric,
-)
+from simulator.models import CriterionId, Rubric, SignalPattern
 from simulator.text import lemma_of
 
 # pattern object -> "criterion.group#n" (or "lexicon.group#n"), so evidence can name the
@@ -36,14 +34,25 @@ class Compiled:
         return self.lemmas.get(group, frozenset())
 
 
-def _compile(entries: list[str], where: str) -> list[re.Pattern[str]]:
+# patterns whose match stands even when a negation follows (SignalPattern.negatable = False)
+NOT_NEGATABLE: set[int] = set()
+
+
+def _compile(entries: list[Any], where: str) -> list[re.Pattern[str]]:
     out = []
+    base = where.replace("criteria.", "").replace(".signals", "")
     for n, e in enumerate(entries):
+        src = e.re if isinstance(e, SignalPattern) else e
         try:
-            p = re.compile(e)
+            p = re.compile(src)
         except re.error as err:
-            raise ValueError(f"{where}: 正規表現として読めません / bad pattern {e!r}: {err}") from None
-        PATTERN_IDS.setdefault(id(p), f"{where.replace('criteria.', '').replace('.signals', '')}#{n}")
+            raise ValueError(f"{where}: 正規表現として読めません / bad pattern {src!r}: {err}") from None
+        if isinstance(e, SignalPattern):
+            PATTERN_IDS[id(p)] = f"{base}.{e.id}"
+            if not e.negatable:
+                NOT_NEGATABLE.add(id(p))
+        else:
+            PATTERN_IDS.setdefault(id(p), f"{base}#{n}")
         out.append(p)
     return out
 
