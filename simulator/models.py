@@ -322,7 +322,15 @@ class ScenarioCheck(Strict):
     manual_quote: NonEmpty
     description: NonEmpty
     signals: Annotated[list[NonEmpty], Field(min_length=1)]
+    trigger: str = Field(description="確認が必要になる相手の発言を表す lexicon のグループ名")
     time_limit_minutes: float | None = None
+
+    @field_validator("trigger")
+    @classmethod
+    def _known_trigger(cls, v: str) -> str:
+        if v not in LEXICON_GROUPS:
+            raise ValueError(f"trigger「{v}」は lexicon のグループではありません / unknown lexicon group")
+        return v
 
 
 class Rubric(Strict):

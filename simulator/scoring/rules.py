@@ -621,8 +621,7 @@ def _checks(
                 )
             )
             continue
-        trigger = "physical_risk" if chk.id == "safety" else "overtime"
-        needed = any(p.search(client) for p in lex.lex(trigger))
+        needed = any(p.search(client) for p in lex.lex(chk.trigger))
         if hit:
             reason = f"「{a.text[hit[0].start : hit[0].end]}」で{chk.description.split('、')[-1].rstrip('か。')}ています"
             out.append(CheckResult(id=chk.id, label=chk.label, passed=True, reason=reason))
