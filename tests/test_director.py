@@ -186,7 +186,9 @@ def test_the_time_limit_comes_from_the_rubric() -> None:
     """A rubric that sets 10 minutes ends the phone call earlier than the manual's 20."""
     from simulator.library import get_rubric
 
-    p = next(p for p in PERSONAS if p.scenario is ScenarioId.phone_harassment and p.difficulty is Difficulty.hard)
+    p = next(
+        p for p in PERSONAS if p.scenario is ScenarioId.phone_harassment and p.difficulty is Difficulty.hard
+    )
     assert get_rubric().time_limit_minutes(ScenarioId.phone_harassment) == 20
     limit = assessment(calm=2, firm=3, escalation=3, kinds=("time_limit",))
     s = director.initial_state(p)

@@ -314,7 +314,9 @@ def _pattern_objects() -> list[tuple[str, object]]:
 
 
 @pytest.mark.parametrize(("pid", "pattern"), _pattern_objects(), ids=[p for p, _ in _pattern_objects()])
-def test_every_written_out_pattern_matches_its_examples_and_not_its_counter_examples(pid: str, pattern) -> None:
+def test_every_written_out_pattern_matches_its_examples_and_not_its_counter_examples(
+    pid: str, pattern
+) -> None:
     import re
     import unicodedata
 
@@ -327,5 +329,9 @@ def test_every_written_out_pattern_matches_its_examples_and_not_its_counter_exam
 
 
 def test_evidence_carries_a_written_out_patterns_id() -> None:
-    a = rule_judge().assess("本日は17時までのお約束ですので、失礼いたします。", [], "prolonged_detention", get_rubric())
-    assert "escalation.time_limit.agreed_end" in [e.pattern for e in a.scores[CriterionId.escalation].evidence]
+    a = rule_judge().assess(
+        "本日は17時までのお約束ですので、失礼いたします。", [], "prolonged_detention", get_rubric()
+    )
+    assert "escalation.time_limit.agreed_end" in [
+        e.pattern for e in a.scores[CriterionId.escalation].evidence
+    ]
