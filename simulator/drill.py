@@ -78,7 +78,6 @@ class DrillLexicon(BaseModel):
     min_instruction_chars: Annotated[int, Field(ge=1)] = 8
     outcome_words: dict[Outcome, Annotated[list[str], Field(min_length=1)]]
     admission_stems: list[str]
-    negative_tails: list[str]
     demand_groups: dict[str, Annotated[list[str], Field(min_length=1)]]
 
 
@@ -420,15 +419,18 @@ def _check_demand(value: str, session: Session, persona: Persona, lex: DrillLexi
 
 
 def _admits(text: str, lex: DrillLexicon) -> bool:
-    tails = [re.compile(p) for p in lex.negative_tails]
+    """The report admits giving in: an admission word that the judge's analyser does not
+    read as negated (「応じなかった」「応じることはできないと伝えた」 admit nothing)."""
+    from simulator.scoring.analysis import analyse
+
+    a = analyse(text)
     for stem in lex.admission_stems:
         s = norm(stem)
-        start = text.find(s)
+        start = a.text.find(s)
         while start != -1:
-            tail = text[start + len(s) : start + len(s) + 8]
-            if not any(t.search(tail) for t in tails):
+            if not a.negated_after(start, start + len(s)):
                 return True
-            start = text.find(s, start + 1)
+            start = a.text.find(s, start + 1)
     return False
 
 

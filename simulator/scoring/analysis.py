@@ -325,9 +325,12 @@ def _clause_scope(a: Analysis) -> None:
         if not (p.neg or p.kaneru):
             m = _TOPIC_AFTER.match(a.text[p.end :])
             if m:
+                # the topic's predicate: the first negated one after it in the sentence
+                # (「応じることはできないと伝えた」), else the sentence's last
                 mains = [q for q in preds[i + 1 :] if q.sentence == p.sentence]
+                negs = [q for q in mains if q.neg or q.kaneru]
                 if mains:
-                    main = mains[-1]
+                    main = negs[0] if negs else mains[-1]
                     if (main.neg or main.kaneru) and not main.prohibition and not main.question:
                         p.neg, p.kaneru = main.neg, main.kaneru
                         p.potential = p.potential or main.potential
