@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         for j in ("rules", "hybrid"):
             lines.append(_row(f"{d['batch']} {j}", d["judges"][j]))
     res = cross_validate()
+    calibration = res.pop("calibration", {})
     lines += [
         "",
         "### Cross-validated (all 2,023 labelled replies, folds by writer)",
@@ -83,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, m in res.items():
         lines.append(_row(name, m))
+    lines += [
+        "",
+        "Calibration of the model's out-of-fold probabilities after temperature scaling (expected calibration",
+        "error over ten bins; 0 is perfect): "
+        + ", ".join(f"{c} {v:.3f}" for c, v in calibration.items())
+        + ".",
+    ]
     lines += ["", "### Confusion matrices", ""]
     for name in ("hybrid (cv), rule-unseen batches", "rules, rule-unseen batches"):
         if name in res:

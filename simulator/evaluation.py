@@ -240,8 +240,9 @@ def run_cv(as_json: bool = False) -> int:
     from simulator.scoring.cv import cross_validate
 
     results = cross_validate()
+    calibration = results.pop("calibration", {})
     if as_json:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        print(json.dumps({**results, "calibration": calibration}, ensure_ascii=False, indent=2))
     else:
         print(format_report(results["hybrid (cv)"]))
         print()
@@ -250,5 +251,9 @@ def run_cv(as_json: bool = False) -> int:
         print(
             "rules は学習コーパスを見て書かれているため、その行は上限の参考値です / "
             "the rules were written with this corpus in view: their row is an upper bound"
+        )
+        print(
+            "確率の較正（ECE, 0 が理想）/ calibration of the model's out-of-fold probabilities: "
+            + ", ".join(f"{c} {v:.3f}" for c, v in calibration.items())
         )
     return 0

@@ -47,6 +47,10 @@ def cross_validate() -> dict[str, Any]:
         ("rules", rule_preds),
     ):
         out[name] = evaluate(recs, preds)
+    out["calibration"] = {
+        c: expected_calibration_error([p[c] for p in oof], [int(r["labels"][c]) for r in recs])
+        for c in criteria
+    }
     unseen = [i for i, r in enumerate(recs) if r["_file"] in _unseen()]
     if unseen:
         sub = [recs[i] for i in unseen]
@@ -56,6 +60,25 @@ def cross_validate() -> dict[str, Any]:
         ):
             out[name] = evaluate(sub, [preds[i] for i in unseen])
     return out
+
+
+def expected_calibration_error(probs: list[dict[int, float]], gold: list[int], bins: int = 10) -> float:
+    """Mean gap between the model's confidence in its label and how often that label is right,
+    over ten confidence bins weighted by size (0 = perfectly calibrated)."""
+    buckets: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for p, g in zip(probs, gold, strict=True):
+        label = max(p, key=lambda k: p[k])
+        conf = p[label]
+        buckets[min(bins - 1, int(conf * bins))].append((conf, label == g))
+    n = len(gold)
+    return round(
+        sum(
+            len(b) / n * abs(sum(c for c, _ in b) / len(b) - sum(ok for _, ok in b) / len(b))
+            for b in buckets
+            if b
+        ),
+        4,
+    )
 
 
 def _unseen() -> set[str]:
