@@ -14,7 +14,7 @@ from simulator.models import Assessment, ContextLine, CriterionId, CriterionScor
 from simulator.scoring.learned import LearnedModel, Prediction
 from simulator.scoring.lexicon import Compiled, compiled_for
 from simulator.scoring.rules import RuleJudge
-from simulator.scoring.version import judge_id
+from simulator.scoring.version import VersionedJudge
 
 LABEL_TO_SCORE = {-1: 0, 0: 1, 1: 2}
 SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
@@ -62,26 +62,17 @@ def _reason(cid: CriterionId, label_ja: str, old: int, new: int) -> str:
     return f"表現の傾向から「{label_ja}」ははっきり示されていないと判断しました"
 
 
-class HybridJudge:
+class HybridJudge(VersionedJudge):
     """Rules plus the learned model (``hybrid@<hash>``)."""
+
+    kind = "hybrid"
 
     def __init__(self, rules: RuleJudge, model: LearnedModel) -> None:
         self.rules = rules
         self.model = model
-        self._ids: dict[tuple[str, int], str] = {}
 
-    def id_for(self, rubric: Rubric) -> str:
-        key = (rubric.id, rubric.version)
-        got = self._ids.get(key)
-        if got is None:
-            got = self._ids[key] = judge_id("hybrid", rubric, self.model.file_sha256)
-        return got
-
-    @property
-    def name(self) -> str:
-        from simulator.library import get_rubric
-
-        return self.id_for(get_rubric())
+    def _model_sha256(self) -> str:
+        return self.model.file_sha256
 
     def assess(
         self, reply: str, context: list[ContextLine], scenario: ScenarioId | str, rubric: Rubric

@@ -30,7 +30,7 @@ from simulator.models import (
 )
 from simulator.scoring.analysis import MAX_CHARS, Analysis, Match, Predicate, analyse
 from simulator.scoring.lexicon import Compiled, compiled_for
-from simulator.scoring.version import judge_id
+from simulator.scoring.version import VersionedJudge
 from simulator.text import japanese_share, normalize
 
 C = CriterionId
@@ -641,26 +641,10 @@ def _checks(
     return out
 
 
-class RuleJudge:
+class RuleJudge(VersionedJudge):
     """Offline rule-based judge (``rules``): fast, deterministic, explainable."""
 
     kind = "rules"
-
-    def __init__(self) -> None:
-        self._ids: dict[tuple[str, int], str] = {}
-
-    def id_for(self, rubric: Rubric) -> str:
-        key = (rubric.id, rubric.version)
-        got = self._ids.get(key)
-        if got is None:
-            got = self._ids[key] = judge_id("rules", rubric)
-        return got
-
-    @property
-    def name(self) -> str:
-        from simulator.library import get_rubric
-
-        return self.id_for(get_rubric())
 
     def assess(
         self, reply: str, context: list[ContextLine], scenario: ScenarioId | str, rubric: Rubric

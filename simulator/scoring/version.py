@@ -92,3 +92,25 @@ def write_lock(rubrics: list[Rubric], path: Path = LOCK_PATH) -> list[str]:
             json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     return errors
+
+
+class VersionedJudge:
+    """What every offline judge shares: its id, ``<kind>@<hash>``, cached per rubric version."""
+
+    kind = ""
+
+    def _model_sha256(self) -> str:
+        return ""
+
+    def id_for(self, rubric: Rubric) -> str:
+        ids: dict[tuple[str, int], str] = self.__dict__.setdefault("_ids", {})
+        key = (rubric.id, rubric.version)
+        if key not in ids:
+            ids[key] = judge_id(self.kind, rubric, self._model_sha256())
+        return ids[key]
+
+    @property
+    def name(self) -> str:
+        from simulator.library import get_rubric
+
+        return self.id_for(get_rubric())
