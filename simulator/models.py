@@ -448,6 +448,10 @@ class Assessment(Strict):
     concession: bool = Field(default=False, description="不当な要求に譲歩した")
     hostile: bool = Field(default=False, description="感情的・攻撃的な返し")
     notes: list[str] = Field(default_factory=list, description="採点上の注記（フォールバック等）")
+    words_without_act: list[str] = Field(
+        default_factory=list,
+        description="語はあったが行為として読まなかった基準（羅列・否定・不要・呼びかけ・譲歩のための言及）",
+    )
 
     def score(self, cid: CriterionId | str) -> int | None:
         cs = self.scores.get(CriterionId(cid))

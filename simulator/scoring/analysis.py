@@ -64,6 +64,7 @@ class Match:
     end: int
     sentence: int
     pattern: str = ""  # the rubric pattern's id (criterion.group#n)
+    negatable: bool = True
 
     def text(self, a: Analysis) -> str:
         return a.text[self.start : self.end]
@@ -96,11 +97,13 @@ class Analysis:
             for m in p.finditer(self.text):
                 if m.end() == m.start():
                     continue
-                if check_neg and id(p) not in NOT_NEGATABLE and self.negated_after(m.start(), m.end()):
-                    continue
-                out.append(
-                    Match(group, m.start(), m.end(), self.sentence_of(m.start()), PATTERN_IDS.get(id(p), ""))
+                found = Match(
+                    group, m.start(), m.end(), self.sentence_of(m.start()), PATTERN_IDS.get(id(p), "")
                 )
+                found.negatable = id(p) not in NOT_NEGATABLE
+                if check_neg and self.negated_at(found):
+                    continue
+                out.append(found)
         return out
 
     def has_act(self, sentence: int) -> bool:
@@ -125,6 +128,10 @@ class Analysis:
         itself is read by ``negated_after``; a refusal later in the clause, as in
         「契約外の作業はお受けできません」, does not deny the contract it cites.)"""
         return bool(_DENIED.search(self.text[end : self.clause_end(end)]))
+
+    def negated_at(self, m: Match) -> bool:
+        """A negation cancels this match (unless its pattern is written as not negatable)."""
+        return m.negatable and self.negated_after(m.start, m.end)
 
     def predicate_at(self, start: int, end: int) -> Predicate | None:
         """The predicate a phrase belongs to: the first one ending at or after the phrase end."""

@@ -17,17 +17,15 @@ from simulator.scoring.learned import load_corpus
 
 def cross_validate() -> dict[str, Any]:
     from simulator.evaluation import evaluate
-    from simulator.library import get_rubric
     from simulator.scoring.learned import shipped_model
-    from simulator.scoring.train import calibrated_oof, criteria_of, rejected_keywords, rule_labels
+    from simulator.scoring.train import calibrated_oof, criteria_of, rule_pass
 
     recs = load_corpus()
     criteria = criteria_of(recs)
-    oof, _ = calibrated_oof(recs, criteria)
-    rules = rule_labels(recs, criteria)
+    feats, rules, rejected = rule_pass(recs)
+    oof, _ = calibrated_oof(recs, criteria, feats)
     overrides = shipped_model().policy.get("overrides", {})
-    rubric = get_rubric()
-    rej = rejected_keywords(recs, criteria, {c.id.value: c.can_violate for c in rubric.criteria})
+    rej = [{c: c in x for c in criteria} for x in rejected]
     rule_preds: list[dict[str, int | None]] = []
     hybrid_preds: list[dict[str, int | None]] = []
     model_preds: list[dict[str, int | None]] = []
@@ -56,6 +54,7 @@ def cross_validate() -> dict[str, Any]:
         sub = [recs[i] for i in unseen]
         for name, preds in (
             ("hybrid (cv), rule-unseen batches", hybrid_preds),
+            ("model alone (cv), rule-unseen batches", model_preds),
             ("rules, rule-unseen batches", rule_preds),
         ):
             out[name] = evaluate(sub, [preds[i] for i in unseen])

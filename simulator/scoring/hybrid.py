@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from simulator.models import Assessment, ContextLine, CriterionId, CriterionScore, Rubric, ScenarioId
 from simulator.scoring.learned import LearnedModel, Prediction
-from simulator.scoring.lexicon import Compiled, compiled_for
 from simulator.scoring.rules import RuleJudge
 from simulator.scoring.version import VersionedJudge
 
@@ -35,19 +34,28 @@ def apply_policy(rule_label: int, probs: dict[int, float], policy: dict[str, flo
     return model_label if t is not None and probs[model_label] > t else rule_label
 
 
-def keywords_present(text: str, lex: Compiled, criterion: str) -> bool:
-    """Whether any of the criterion's signal patterns occurs in the (normalised) reply."""
-    return any(p.search(text) for ps in lex.signals.get(criterion, {}).values() for p in ps)
+# Concessions the manual decides outright although the corpus' annotators split on them:
+# laughing off an advance (「笑顔で曖昧にせず」). The model may not take them back.
+DECIDED_VIOLATIONS = frozenset({"laughter"})
 
 
-def decide(
-    rule_label: int, probs: dict[int, float], policy: dict[str, float], keywords_rejected: bool
-) -> int:
-    """The final label. When the rules read a criterion's words and found no act in them (a
-    bare keyword list, 「記録は不要です」, a title addressing the client), the model, which
-    reads only words, may not turn them back into a positive label."""
+def rules_stand(a: Assessment) -> set[str]:
+    """The criteria on which the rules' reading stands against the model: words the rules
+    read as no act (a bare list, 「記録は不要です」, a title addressing the client, a contract
+    cited only to give in), and violations the labelling guide decides outright."""
+    out = set(a.words_without_act)
+    firm = a.scores.get(CriterionId.firm)
+    if firm is not None and firm.score == 0 and any(e.signal in DECIDED_VIOLATIONS for e in firm.evidence):
+        out.add(CriterionId.firm.value)
+    return out
+
+
+def decide(rule_label: int, probs: dict[int, float], policy: dict[str, float], rules_stand: bool) -> int:
+    """The final label: the model's where the policy lets it overrule, unless the rules'
+    reading stands on this criterion (``rules_stand``) against a change the model, which reads
+    words, cannot judge: turning rejected words into an act, or taking back a decided violation."""
     new = apply_policy(rule_label, probs, policy)
-    if new == 1 and rule_label == 0 and keywords_rejected:
+    if rules_stand and ((new == 1 and rule_label == 0) or (rule_label == -1 and new != -1)):
         return rule_label
     return new
 
@@ -81,9 +89,9 @@ class HybridJudge(VersionedJudge):
         a.judge = self.id_for(rubric)
         if analysis is None or not any(cs.scored for cs in a.scores.values()):
             return a
-        preds = self.model.predict(reply, analysis)
+        preds = self.model.predict(reply, analysis, rules=a)
         overrides = self.model.policy.get("overrides", {})
-        lex = compiled_for(rubric)
+        stand = rules_stand(a)
         for crit in rubric.criteria:
             cid = crit.id
             cs = a.scores.get(cid)
@@ -91,15 +99,7 @@ class HybridJudge(VersionedJudge):
             if cs is None or p is None or cs.score is None:
                 continue
             old = SCORE_TO_LABEL[cs.score]
-            new = apply_policy(old, p.probs, overrides.get(cid.value, {}))
-            if new == 1 and old == 0 and not crit.can_violate:
-                # only now is it worth scanning the criterion's patterns (see ``decide``)
-                new = decide(
-                    old,
-                    p.probs,
-                    overrides.get(cid.value, {}),
-                    keywords_present(analysis.text, lex, cid.value),
-                )
+            new = decide(old, p.probs, overrides.get(cid.value, {}), cid.value in stand)
             if new != old:
                 self._overrule(a, cid, crit.label, cs, p, reply, old, new)
             else:

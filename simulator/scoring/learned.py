@@ -11,6 +11,7 @@ scikit-learn; only ``python -m simulator judge train`` does.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -25,7 +26,7 @@ from simulator.paths import RUBRICS_DIR
 
 MODEL_PATH = RUBRICS_DIR / "model" / "hybrid.json"
 CORPUS_DIR = RUBRICS_DIR / "corpus"
-FORMAT = 1
+FORMAT = 2
 NGRAMS = (1, 3)
 _SENT = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
 _LATIN_RUN = re.compile(r"[A-Za-z0-9]{12,}")
@@ -55,7 +56,32 @@ def _polarity(p: Any) -> str:
     return "A"
 
 
-def features(reply: str, analysis: Any = None, ordered: bool = True) -> dict[str, float]:
+RULE_WEIGHT = 0.5  # the rules' block beside the wording's (chosen by cross-validation, BENCHMARKS.md)
+_S2L = {0: -1, 1: 0, 2: 1, 3: 1}
+
+
+def rule_block(assessment: Any) -> dict[str, float]:
+    """What the rules concluded, as features: each criterion's label and the kinds of
+    finding behind it (「deferral」「refusal」「handover」…). Trained on replies the rules were
+    never tuned on, the model learns how far to trust each reading."""
+    keys: set[str] = set()
+    for cid, cs in assessment.scores.items():
+        c = getattr(cid, "value", cid)
+        if cs.score is not None:
+            keys.add(f"rule:{c}:{_S2L[cs.score]}")
+        for e in cs.evidence:
+            keys.add(f"sig:{c}:{e.signal}")
+    if assessment.concession:
+        keys.add("rule:concession")
+    if assessment.hostile:
+        keys.add("rule:hostile")
+    if not keys:
+        return {}
+    z = RULE_WEIGHT / math.sqrt(len(keys))
+    return dict.fromkeys(keys, z)
+
+
+def features(reply: str, analysis: Any = None, ordered: bool = True, rules: Any = None) -> dict[str, float]:
     """Two L2-normalised blocks of binary features.
 
     - character n-grams of the reply, and of its last sentence apart, because a reply that
@@ -98,6 +124,8 @@ def features(reply: str, analysis: Any = None, ordered: bool = True) -> dict[str
     if sem:
         z = 1.0 / math.sqrt(len(sem))
         out.update(dict.fromkeys(sem, z))
+    if rules is not None:
+        out.update(rule_block(rules))
     return dict(sorted(out.items())) if ordered else out
 
 
@@ -138,25 +166,27 @@ class LearnedModel:
         self.policy: dict[str, Any] = data["policy"]
         self.corpus_sha256: str = data["corpus_sha256"]
         self.examples: list[dict[str, Any]] = data.get("examples", [])
-        # one flat row of weights per n-gram, all criteria side by side, so that a reply
-        # costs one dictionary look-up per n-gram
-        self._slices: list[tuple[str, int, int]] = []
-        width = 0
-        for cid, c in self.criteria.items():
-            n = len(c["intercept"])
-            self._slices.append((cid, width, width + n))
-            width += n
         import numpy as np
 
         # one row of weights per n-gram, all criteria side by side: a reply costs one
-        # dictionary look-up per n-gram and one small matrix product
-        self._w = np.array(
-            [[w for c in self.criteria.values() for w in c["coef"][i]] for i in range(len(data["vocab"]))],
-            dtype=np.float64,
-        ).reshape(len(data["vocab"]), width)
+        # dictionary look-up per n-gram and one small matrix product. The weights are stored
+        # as little-endian float32 in base64 (``coef_f32``), which parses a hundred times
+        # faster than the same numbers as JSON.
+        self._slices: list[tuple[str, int, int]] = []
+        blocks = []
+        width = 0
+        n_vocab = len(data["vocab"])
+        for cid, c in self.criteria.items():
+            k = len(c["intercept"])
+            self._slices.append((cid, width, width + k))
+            width += k
+            w = np.frombuffer(base64.b64decode(c["coef_f32"]), dtype="<f4").reshape(n_vocab, k)
+            blocks.append(w.astype(np.float64))
+        self._w = np.hstack(blocks)
         self._bias = np.array([b for c in self.criteria.values() for b in c["intercept"]], dtype=np.float64)
         self._grams: list[frozenset[str]] = []
-        self._postings: dict[str, list[int]] = {}
+        self._postings: dict[tuple[str, int], dict[str, list[int]]] = {}
+        self._indexed = threading.Event()
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> LearnedModel:
@@ -173,13 +203,13 @@ class LearnedModel:
 
     file_sha256: str = ""
 
-    def predict(self, reply: str, analysis: Any = None) -> dict[str, Prediction]:
+    def predict(self, reply: str, analysis: Any = None, rules: Any = None) -> dict[str, Prediction]:
         import numpy as np
 
         vocab = self.vocab
         idx: list[int] = []
         vals: list[float] = []
-        for k, v in features(reply, analysis, ordered=False).items():
+        for k, v in features(reply, analysis, ordered=False, rules=rules).items():
             i = vocab.get(k)
             if i is not None:
                 idx.append(i)
@@ -197,37 +227,43 @@ class LearnedModel:
         return out
 
     def index_examples(self) -> None:
-        """Character-bigram postings of the labelled examples, for :meth:`nearest`."""
-        self._grams = [_bigrams(e["reply"]) for e in self.examples]
-        postings: dict[str, list[int]] = {}
-        for i, g in enumerate(self._grams):
+        """Character-bigram postings of the labelled examples, one index per criterion and
+        label, for :meth:`nearest` (built once, in the background at start-up)."""
+        grams = [_bigrams(e["reply"]) for e in self.examples]
+        df: dict[str, int] = {}
+        for g in grams:
             for b in g:
-                postings.setdefault(b, []).append(i)
-        self._postings = postings
+                df[b] = df.get(b, 0) + 1
+        postings: dict[tuple[str, int], dict[str, list[int]]] = {}
+        for i, (e, g) in enumerate(zip(self.examples, grams, strict=True)):
+            for c, lab in e["labels"].items():
+                idx = postings.setdefault((c, int(lab)), {})
+                for b in g:
+                    if df[b] <= _COMMON:  # 「ます」「。」 say nothing about which reply is alike
+                        idx.setdefault(b, []).append(i)
+        self._grams, self._postings = grams, postings
+        self._indexed.set()
 
     def nearest(self, reply: str, criterion: str, label: int, n: int = 2) -> list[str]:
         """The labelled replies most like this one (character-bigram Jaccard) that carry
         ``label`` on ``criterion``."""
-        if not self._postings and self.examples:
-            self.index_examples()
+        if not self._indexed.is_set() and not self._indexed.wait(timeout=5.0):
+            return []
         mine = _bigrams(reply)
+        index = self._postings.get((criterion, label), {})
+        # the reply's rarest bigrams are the ones that say which example is alike
+        probe = sorted((b for b in mine if b in index), key=lambda b: len(index[b]))[:_PROBE]
         shared: dict[int, int] = {}
-        for b in mine:
-            ids = self._postings.get(b, ())
-            if len(ids) > _COMMON:
-                continue  # 「ます」「。」 say nothing about which reply is alike, and cost most
-            for i in ids:
+        for b in probe:
+            for i in index[b]:
                 shared[i] = shared.get(i, 0) + 1
-        scored = []
-        for i, k in shared.items():
-            e = self.examples[i]
-            if e["labels"].get(criterion) != label:
-                continue
-            scored.append((k / (len(mine) + len(self._grams[i]) - k), -i, e["reply"]))
-        scored.sort(reverse=True)
-        return [r for _, _, r in scored[:n]]
+        scored = sorted(
+            ((k / (len(mine) + len(self._grams[i]) - k), -i) for i, k in shared.items()), reverse=True
+        )
+        return [self.examples[-i]["reply"] for _, i in scored[:n]]
 
 
+_PROBE = 24
 _COMMON = 150  # bigrams in more examples than this are left out of the likeness
 
 
@@ -247,7 +283,9 @@ def shipped_model() -> LearnedModel:
         with _lock:
             if _model is None:
                 m = LearnedModel.load()
-                m.index_examples()  # now, not on a trainee's first overruled turn
+                # the examples' index is only needed to explain an overruled score: build it
+                # beside the app's start-up, not in its way
+                threading.Thread(target=m.index_examples, name="nearest-index", daemon=True).start()
                 _model = m
     return _model
 

@@ -91,6 +91,9 @@ class Reading:
     escalation: list[Finding] = field(default_factory=list)
     casual: list[Finding] = field(default_factory=list)
     demands: list[str] = field(default_factory=list)
+    # criteria whose words were in the reply but were read as no act (listed, negated,
+    # declared unneeded, a title addressing the client, a contract cited only to give in)
+    rejected: set[str] = field(default_factory=set)
 
 
 def _f(m: Match, signal: str, label: str) -> Finding:
@@ -381,13 +384,32 @@ class Reader:
 
     # ------------------------------------------------------------------ others
     @staticmethod
-    def _acts(a: Analysis, ms: list[Match]) -> list[Match]:
-        """Keyword matches that belong to an act: in a sentence with a predicate, and not
-        declared unneeded or undone in their own clause (「記録は不要です」)."""
-        return [m for m in ms if a.has_act(m.sentence) and not a.denied_in_clause(m.start, m.end)]
+    def _acts(
+        a: Analysis,
+        r: Reading,
+        crit: CriterionId,
+        patterns: list[re.Pattern[str]],
+        group: str,
+        check_neg: bool = False,
+    ) -> list[Match]:
+        """Keyword matches that belong to an act: in a sentence with a predicate, not negated
+        (with ``check_neg``), and not declared unneeded in their own clause (「記録は不要です」).
+        When words of the criterion were there but none of them made an act, the criterion is
+        marked as read and rejected, so that nothing downstream turns the words back into one."""
+        raw = a.find(patterns, group)
+        kept = [
+            m
+            for m in raw
+            if not (check_neg and a.negated_at(m))
+            and a.has_act(m.sentence)
+            and not a.denied_in_clause(m.start, m.end)
+        ]
+        if len(kept) < len(raw):
+            r.rejected.add(crit.value)
+        return kept
 
     def _contract(self, a: Analysis, r: Reading) -> None:
-        for m in self._acts(a, a.find(self.lex.sig(C.contract, "grounds"), "contract")):
+        for m in self._acts(a, r, C.contract, self.lex.sig(C.contract, "grounds"), "contract"):
             r.contract.append(_f(m, "contract", "契約・方針への言及"))
         ctx = self.lex.sig(C.contract, "scope_verbs_context")
         for p in a.predicates:
@@ -400,7 +422,7 @@ class Reader:
         lx = self.lex
         nots = a.find(lx.sig(C.record, "not_record"), "not")
         for g, label in (("record", "記録する"), ("writing", "書面に移す")):
-            for m in self._acts(a, a.find(lx.sig(C.record, g), g, check_neg=True)):
+            for m in self._acts(a, r, C.record, lx.sig(C.record, g), g, check_neg=True):
                 if any(n.start <= m.start < n.end for n in nots):
                     continue
                 r.record.append(_f(m, g, label))
@@ -408,17 +430,19 @@ class Reader:
     def _escalation(self, a: Analysis, r: Reading) -> None:
         lx = self.lex
         verbs = lx.sig(C.escalation, "handover_verb")
-        for m in self._acts(a, a.find(lx.sig(C.escalation, "handover_party"), "handover")):
+        for m in self._acts(a, r, C.escalation, lx.sig(C.escalation, "handover_party"), "handover"):
             s, e = a.sentences[m.sentence]
             if a.negated_after(m.start, m.end):
+                r.rejected.add(C.escalation.value)
                 continue  # 「社長がお伺いすることはできかねます」 hands nothing on
             if _vocative(a, m):
+                r.rejected.add(C.escalation.value)
                 continue  # 「三好課長、…」 addresses the client; it hands nothing on
             if any(v.search(a.text[m.start : e]) for v in verbs):
                 r.escalation.append(_f(m, "handover", "上長・窓口・会社間への引き継ぎ"))
-        for m in self._acts(a, a.find(lx.sig(C.escalation, "legal"), "legal")):
+        for m in self._acts(a, r, C.escalation, lx.sig(C.escalation, "legal"), "legal"):
             r.escalation.append(_f(m, "legal", "警察・法的対応"))
-        for m in self._acts(a, a.find(lx.sig(C.escalation, "time_limit"), "time_limit")):
+        for m in self._acts(a, r, C.escalation, lx.sig(C.escalation, "time_limit"), "time_limit"):
             r.escalation.append(_f(m, "time_limit", "時間を区切る"))
         for f in r.leave:
             r.escalation.append(Finding("leave", f.start, f.end, "退席・対応の終了"))
@@ -550,6 +574,7 @@ def score_reading(a: Analysis, r: Reading, rubric: Rubric) -> dict[CriterionId, 
 
     # contract
     if r.contract and r.concession:
+        r.rejected.add(C.contract.value)
         put(
             C.contract,
             1,

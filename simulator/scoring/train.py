@@ -7,17 +7,19 @@ byte. Imports scikit-learn, which the app itself never needs.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from pathlib import Path
 from typing import Any
 
-from simulator.scoring.hybrid import decide, keywords_present
+from simulator.scoring.hybrid import decide, rules_stand
 from simulator.scoring.learned import (  # noqa: I001
     CORPUS_DIR,
     FORMAT,
     MODEL_PATH,
     NGRAMS,
+    RULE_WEIGHT,
     corpus_sha256,
     features,
     load_corpus,
@@ -31,13 +33,13 @@ DIGITS = 4
 # above a threshold chosen per criterion and per (rule label > model label) pair. The
 # thresholds are tuned on out-of-fold probabilities of the batches the rules were never
 # tuned on (``rules_tuned_on: false`` in rubrics/corpus/batches.json), maximising macro-F1
-# while keeping false concessions (firm -1 given to a non-concession) at or under 5 %
-# (the rules alone give 4.6 % on those batches).
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+# while keeping false concessions (firm -1 given to a non-concession) no higher than the
+# rules' own rate on those batches (the model may find more concessions, not more false ones).
+THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # 0.0: the model decides that change
 # Taking back a violation the rules found needs more: a missed concession is the worst
 # mistake a trainer can see (the trainee is told giving in was fine).
-THRESHOLDS_AGAINST_VIOLATION = (0.9, 0.95)
-MAX_FALSE_CONCESSION = 0.05
+THRESHOLDS_AGAINST_VIOLATION = (0.5, 0.7, 0.9, 0.95)
+MAX_FALSE_CONCESSION = 0.05  # only when no rate is given
 SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
 
 
@@ -58,6 +60,7 @@ def tune_policy(
     labels: list[int],
     guard_concessions: bool,
     rejected: list[bool] | None = None,
+    max_false_concession: float | None = None,
 ) -> dict[str, float]:
     """Greedy coordinate search over the thresholds, deterministic (fixed order, strict gains)."""
 
@@ -68,9 +71,19 @@ def tune_policy(
         fa = sum(others) / len(others) if others else 0.0
         return _macro_f1(gold, pred), fa
 
-    pol: dict[str, float] = {}
-    best, _ = evaluate(pol)
+    cap = max_false_concession if max_false_concession is not None else MAX_FALSE_CONCESSION
+
+    def objective(f: float, fa: float) -> float:
+        # past the cap, every point of false concessions costs ten points of F1
+        return f - 10.0 * max(0.0, fa - cap) if guard_concessions else f
+
     pairs = [f"{a}>{b}" for a in labels for b in labels if a != b]
+    # start from the model deciding every change (it reads the rules' conclusions as
+    # features), then raise a threshold wherever the rules' own reading does better
+    pol: dict[str, float] = {
+        p: (THRESHOLDS_AGAINST_VIOLATION[0] if p.startswith("-1>") else 0.0) for p in pairs
+    }
+    best = objective(*evaluate(pol))
     for _round in range(2):
         for pair in pairs:
             grid = THRESHOLDS_AGAINST_VIOLATION if pair.startswith("-1>") else THRESHOLDS
@@ -80,41 +93,10 @@ def tune_policy(
                     cand.pop(pair, None)
                 else:
                     cand[pair] = t
-                f, fa = evaluate(cand)
-                if guard_concessions and fa > MAX_FALSE_CONCESSION:
-                    continue
+                f = objective(*evaluate(cand))
                 if f > best + 1e-4:
                     best, pol = f, cand
     return dict(sorted(pol.items()))
-
-
-def rule_labels(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[str, int]]:
-    from simulator.library import get_rubric
-    from simulator.models import ContextLine
-    from simulator.scoring import rule_judge
-
-    rubric = get_rubric()
-    rules = rule_judge()
-    out = []
-    for r in recs:
-        a = rules.assess(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"], rubric)
-        out.append({c: 0 if a.score(c) is None else SCORE_TO_LABEL[a.score(c)] for c in criteria})  # type: ignore[index]
-    return out
-
-
-def rejected_keywords(
-    recs: list[dict[str, Any]], criteria: list[str], can_violate: dict[str, bool]
-) -> list[dict[str, bool]]:
-    from simulator.library import get_rubric
-    from simulator.scoring.lexicon import compiled_for
-    from simulator.text import normalize
-
-    lex = compiled_for(get_rubric())
-    out = []
-    for r in recs:
-        t = normalize(r["reply"]).text
-        out.append({c: not can_violate[c] and keywords_present(t, lex, c) for c in criteria})
-    return out
 
 
 def unseen_by_rules(corpus_dir: Path = CORPUS_DIR) -> set[str]:
@@ -142,10 +124,36 @@ def _fit(x: Any, y: Any) -> Any:
     return m
 
 
-def _vectorise(recs: list[dict[str, Any]]) -> tuple[Any, list[str]]:
+def rule_pass(
+    recs: list[dict[str, Any]],
+) -> tuple[list[dict[str, float]], list[dict[str, int]], list[set[str]]]:
+    """Each record's model features, the rules' labels and the criteria whose words the rules
+    let stand against the model (``hybrid.rules_stand``), from one pass of the rule judge
+    (the model reads the rules' conclusions as features, like the hybrid does at run time)."""
+    from simulator.library import get_rubric
+    from simulator.models import ContextLine
+    from simulator.scoring import rule_judge
+
+    rubric = get_rubric()
+    rules = rule_judge()
+    feats: list[dict[str, float]] = []
+    labels: list[dict[str, int]] = []
+    rejected: list[set[str]] = []
+    for r in recs:
+        a, analysis = rules.judge(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"], rubric)
+        feats.append(
+            features(r["reply"], analysis, rules=a) if analysis is not None else features(r["reply"])
+        )
+        labels.append(
+            {c.value: 0 if cs.score is None else SCORE_TO_LABEL[cs.score] for c, cs in a.scores.items()}
+        )
+        rejected.append(rules_stand(a))
+    return feats, labels, rejected
+
+
+def _vectorise(feats: list[dict[str, float]]) -> tuple[Any, list[str]]:
     from sklearn.feature_extraction import DictVectorizer
 
-    feats = [features(r["reply"]) for r in recs]
     df: dict[str, int] = {}
     for f in feats:
         for k in f:
@@ -161,9 +169,12 @@ def _vectorise(recs: list[dict[str, Any]]) -> tuple[Any, list[str]]:
 Logits = tuple[list[int], list[float]]  # (classes, one logit per class)
 
 
-def oof_logits(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[str, Logits]]:
+def oof_logits(
+    recs: list[dict[str, Any]], criteria: list[str], feats: list[dict[str, float]]
+) -> list[dict[str, Logits]]:
     """Out-of-fold logits per criterion (folds grouped by writer), before temperature scaling."""
     import numpy as np
+    from scipy.sparse import csr_matrix
     from sklearn.model_selection import GroupKFold
 
     groups = [group_of(r) for r in recs]
@@ -171,13 +182,11 @@ def oof_logits(recs: list[dict[str, Any]], criteria: list[str]) -> list[dict[str
     folds = list(GroupKFold(n_splits=FOLDS).split(recs, groups=groups))
     for tr, te in folds:
         train = [recs[i] for i in tr]
-        x_tr, vocab = _vectorise(train)
+        x_tr, vocab = _vectorise([feats[i] for i in tr])
         index = {k: i for i, k in enumerate(vocab)}
-        from scipy.sparse import csr_matrix
-
         rows, cols, vals = [], [], []
         for r_i, i in enumerate(te):
-            for k, v in features(recs[i]["reply"]).items():
+            for k, v in feats[i].items():
                 if k in index:
                     rows.append(r_i)
                     cols.append(index[k])
@@ -215,9 +224,9 @@ def fit_temperature(logits: list[list[float]], classes: list[int], gold: list[in
 
 
 def calibrated_oof(
-    recs: list[dict[str, Any]], criteria: list[str]
+    recs: list[dict[str, Any]], criteria: list[str], feats: list[dict[str, float]]
 ) -> tuple[list[dict[str, dict[int, float]]], dict[str, float]]:
-    raw = oof_logits(recs, criteria)
+    raw = oof_logits(recs, criteria, feats)
     temps: dict[str, float] = {}
     out: list[dict[str, dict[int, float]]] = [{} for _ in recs]
     for c in criteria:
@@ -238,13 +247,19 @@ def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
 
     recs = load_corpus(corpus_dir)
     criteria = criteria_of(recs)
-    oof, temps = calibrated_oof(recs, criteria)
+    feats, all_rules, all_rejected = rule_pass(recs)
+    oof, temps = calibrated_oof(recs, criteria, feats)
     can_violate = {c.id.value: c.can_violate for c in get_rubric().criteria}
     unseen = unseen_by_rules(corpus_dir)
     held = [i for i, r in enumerate(recs) if r["_file"] in unseen]
-    rules = rule_labels([recs[i] for i in held], criteria)
-    policy: dict[str, Any] = {"max_false_concession": MAX_FALSE_CONCESSION, "overrides": {}}
-    rej = rejected_keywords([recs[i] for i in held], criteria, can_violate)
+    rules = [all_rules[i] for i in held]
+    policy: dict[str, Any] = {"overrides": {}}
+    rej = [{c: c in all_rejected[i] for c in criteria} for i in held]
+    # the hybrid may not call more non-concessions concessions than the rules alone do
+    firm_gold = [int(recs[i]["labels"]["firm"]) for i in held]
+    non = [r["firm"] for r, g in zip(rules, firm_gold, strict=True) if g != -1]
+    rules_false = round(sum(1 for x in non if x == -1) / max(1, len(non)), 4)
+    policy["max_false_concession"] = rules_false
     for c in criteria:
         policy["overrides"][c] = tune_policy(
             [int(recs[i]["labels"][c]) for i in held],
@@ -253,26 +268,36 @@ def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
             label_space(c, can_violate),
             guard_concessions=(c == "firm"),
             rejected=[x[c] for x in rej],
+            max_false_concession=rules_false if c == "firm" else None,
         )
-    x, vocab = _vectorise(recs)
+    x, vocab = _vectorise(feats)
     crit_out: dict[str, Any] = {}
-    coef_by_c: dict[str, list[list[float]]] = {}
+    coef_by_c: dict[str, str] = {}
     for c in criteria:
         y = np.array([int(r["labels"][c]) for r in recs])
         m = _fit(x, y)
         coef = m.coef_  # (n_logits, n_features)
-        coef_by_c[c] = [[round(float(w), DIGITS) for w in coef[:, j]] for j in range(coef.shape[1])]
+        # (n_features, n_logits), rounded, as little-endian float32 in base64
+        rounded = np.round(coef.T, DIGITS).astype("<f4")
+        coef_by_c[c] = base64.b64encode(np.ascontiguousarray(rounded).tobytes()).decode("ascii")
         crit_out[c] = {
             "classes": list(map(int, m.classes_)),
             "intercept": [round(float(b), DIGITS) for b in m.intercept_],
             "temperature": temps[c],
         }
     for c in criteria:
-        crit_out[c]["coef"] = coef_by_c[c]
+        crit_out[c]["coef_f32"] = coef_by_c[c]
     return {
         "format": FORMAT,
         "kind": "char-ngram logistic regression per criterion",
-        "features": {"ngrams": list(NGRAMS), "last_sentence_ngrams": [2, 3], "min_df": MIN_DF, "l2": True},
+        "features": {
+            "ngrams": list(NGRAMS),
+            "last_sentence_ngrams": [2, 3],
+            "predicates_with_polarity": True,
+            "rule_block_weight": RULE_WEIGHT,
+            "min_df": MIN_DF,
+            "l2": "per block",
+        },
         "training": {"C": C_REG, "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS},
         "corpus_sha256": corpus_sha256(corpus_dir),
         "corpus_records": len(recs),
