@@ -1,6 +1,6 @@
 """Per-turn time of the offline path (`python -m bench.bench_engine`).
 
-One turn = rule judge + director + scripted voice, for every persona, over a mix of
+One turn = hybrid judge (the default) + director + scripted voice, for every persona, over a mix of
 conceding, firm, hostile and neutral replies; then the same with the SQLite store writing
 every turn (what the app does), to show what persistence adds.
 """
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from simulator.store import Store
 
     personas = sorted(load_personas().values(), key=lambda p: p.id)
-    engine = Engine(voice="scripted", judge="rules")
+    engine = Engine(voice="scripted")  # the default judge: hybrid
     _turns(engine, personas[:1])  # warm-up: analyser, lexicons
     plain = _turns(engine, personas)
     with tempfile.TemporaryDirectory() as d:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "Command: `make bench` (or `.venv/bin/python -m bench.bench_engine`).",
         "",
-        f"- scripted turn (rule judge + director + scripted voice): {_fmt(plain)}",
+        f"- scripted turn (hybrid judge + director + scripted voice): {_fmt(plain)}",
         f"- the same turn written to SQLite (WAL) as the app does: {_fmt(stored)}",
     ]
     print("\n".join(lines))
