@@ -67,10 +67,10 @@ def test_judge_agrees_with_own_labelled_replies():
         assess(r["reply"], [ContextLine(**c) for c in r["context"]], r["scenario"]).score_map() for r in recs
     ]
     m = evaluate(recs, preds)
-    # just under today's figures (hybrid on these 623 replies: mean 0.993, each >= 0.984,
-    # concession recall 1.000, false concessions 0.002): a drop of a point shows here
-    assert m["mean_macro_f1"] >= 0.985
-    assert all(v["macro_f1"] >= 0.975 for v in m["criteria"].values())
+    # just under today's figures (hybrid, trained on them among others: mean 0.998, each >= 0.994,
+    # concession recall 1.000, false concessions 0.005): a drop of a point shows here
+    assert m["mean_macro_f1"] >= 0.99
+    assert all(v["macro_f1"] >= 0.985 for v in m["criteria"].values())
     assert m["concession_recall"] >= 0.99
     assert m["false_concession_rate"] <= 0.01
 
@@ -79,15 +79,16 @@ BATCHES = sorted((Path(__file__).parent.parent / "rubrics" / "corpus").glob("bat
 
 
 def test_the_rules_alone_hold_their_figures_on_batches_they_were_not_tuned_on():
-    """The rule judge was never tuned on batches L-R; its figures there (mean 0.882,
-    concession recall 0.629 today) guard against regressions that the model would hide."""
+    """The rule judge was never tuned on batches L-Y; its figures there (mean 0.885,
+    concession recall 0.626, false concessions 0.043 today) guard against regressions that
+    the model would hide."""
     from simulator.models import ContextLine
     from simulator.scoring import rule_judge
 
     recs = [
         json.loads(ln) for p in BATCHES for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()
     ]
-    assert len(recs) >= 1400
+    assert len(recs) >= 2800
     from simulator.library import get_rubric
 
     rubric = get_rubric()

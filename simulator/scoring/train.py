@@ -36,8 +36,8 @@ DIGITS = 4
 # while keeping false concessions (firm -1 given to a non-concession) no higher than the
 # rules' own rate on those batches (the model may find more concessions, not more false ones).
 THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # 0.0: the model decides that change
-# Taking back a violation the rules found needs more: a missed concession is the worst
-# mistake a trainer can see (the trainee is told giving in was fine).
+# Taking back a violation the rules found is never left to a bare majority of the model's
+# classes: a missed concession is the worst mistake a trainer can see.
 THRESHOLDS_AGAINST_VIOLATION = (0.5, 0.7, 0.9, 0.95)
 MAX_FALSE_CONCESSION = 0.05  # only when no rate is given
 SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
@@ -289,7 +289,7 @@ def train(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
         crit_out[c]["coef_f32"] = coef_by_c[c]
     return {
         "format": FORMAT,
-        "kind": "char-ngram logistic regression per criterion",
+        "kind": "logistic regression per criterion over character n-grams, predicates and the rules' conclusions",
         "features": {
             "ngrams": list(NGRAMS),
             "last_sentence_ngrams": [2, 3],
