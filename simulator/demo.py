@@ -2,7 +2,7 @@
 
 Creates trainee accounts ``demo_trainee_01`` ... (departments 営業部・開発部・サポート部 in
 turn) and, for each, M practice sessions over varied personas, played through the real
-engine (scripted voice, rule judge) with replies of varied quality written for this module.
+engine (scripted voice, the default hybrid judge) with replies of varied quality written for this module.
 Every turn is stored as it would be by the app, the overall percent is saved, and about
 half the finished sessions get a filed 報告 drill. Trainees improve over their sessions,
 so the HR history shows progress. The same seed gives the same sessions.
@@ -41,7 +41,7 @@ BOSSES = ("木村課長", "林部長", "清水課長", "森マネージャー")
 _JST = timezone(timedelta(hours=9), "JST")
 
 # --------------------------------------------------------------------------- phrase banks
-# Written for this module. Each quality reads differently to the rule judge: exemplary
+# Written for this module. Each quality reads differently to the judge: exemplary
 # replies acknowledge, decline on the contract or policy, record and hand on; partial ones
 # do part of that; conceding ones give in; hostile ones hit back; passive ones do nothing.
 

@@ -1,8 +1,8 @@
 """One practice session, turn by turn: judge -> director -> voice, the same for CLI and app.
 
-The director always reads the rule judge's assessment (fast and offline), so the persona
+The director always reads the offline judge's assessment (hybrid or rules: fast), so the persona
 can answer at once; an LLM judge, when configured, runs concurrently with the voice and
-its assessment is recorded beside the rules one. Any LLM failure falls back for that turn
+its assessment is recorded beside the offline one. Any LLM failure falls back for that turn
 and leaves a notice on the turn; the session goes on.
 """
 
@@ -32,7 +32,7 @@ from simulator.scoring import Judge, default_judge, rule_judge
 from simulator.voices.base import Voice, VoiceLine, VoiceRequest
 from simulator.voices.scripted import ScriptedVoice, opening_line
 
-JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはルール採点のみで評価しました"
+JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはオフライン採点（ルール＋学習モデル）のみで評価しました"
 VOICE_MODES = ("scripted", "llm")
 JUDGE_MODES = ("hybrid", "rules", "llm", "both")
 

@@ -141,7 +141,7 @@ def test_server_stopped_mid_session_falls_back_and_the_session_goes_on() -> None
     assert (t2.client_after or t2.closing) in all_lines
     assert [a.judge.split("@")[0] for a in t2.assessments] == ["hybrid"]
     assert any("オフライン" in n for n in t2.notices), t2.notices
-    assert any("ルール採点" in n for n in t2.notices), t2.notices
+    assert any("オフライン採点" in n for n in t2.notices), t2.notices
     assert len(s.turns) == 2
     # the scene either goes on (a next line) or has ended (a closing line), never neither
     assert (s.outcome is Outcome.in_progress) == (t2.closing is None) and (t2.client_after or t2.closing)

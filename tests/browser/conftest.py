@@ -89,7 +89,7 @@ def _serve(data: Path, extra_env: dict[str, str]) -> Iterator[AppServer]:
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The app on the embedded defaults (scripted voice, rule judge, SQLite)."""
+    """The app on the embedded defaults (scripted voice, hybrid judge, SQLite)."""
     yield from _serve(tmp_path_factory.mktemp("appdata"), {})
 
 
