@@ -134,10 +134,12 @@ class Analysis:
         return m.negatable and self.negated_after(m.start, m.end)
 
     def predicate_at(self, start: int, end: int) -> Predicate | None:
-        """The predicate a phrase belongs to: the first one ending at or after the phrase end."""
+        """The predicate a phrase belongs to: the first one ending at or after the phrase end,
+        within the phrase's clause (up to a conjunctive particle with a comma, or the sentence end)."""
         si = self.sentence_of(start)
+        c_end = self.clause_end(end)
         for p in self.predicates:
-            if p.sentence == si and p.end >= end and p.start < end + 14:
+            if p.sentence == si and p.end >= end and p.start < c_end:
                 return p
         return None
 
