@@ -122,6 +122,13 @@ class Analysis:
         m = _CLAUSE_BREAK.search(self.text, pos, s_end)
         return m.end() if m else s_end
 
+    def clause_start(self, pos: int) -> int:
+        """Where the clause holding ``pos`` begins: after the last conjunctive particle with a
+        comma before it in its sentence, or the sentence start."""
+        s0 = self.sentences[self.sentence_of(pos)][0] if self.sentences else 0
+        starts = [m.end() for m in _CLAUSE_BREAK.finditer(self.text, s0, pos)]
+        return starts[-1] if starts else s0
+
     def denied_in_clause(self, start: int, end: int) -> bool:
         """The act named at [start, end) is declared unneeded later in its clause:
         「記録や上長への報告などは不要ですので」「録音は結構です」. (A negated verb of the act

@@ -45,7 +45,6 @@ _FILLER = re.compile(
 _CASUAL_FORMS = re.compile(
     r"(し|やっ)と(き|く|い)|ちゃ(う|い|っ)|じゃん|(^|[。、\s])(りょ|おけ|おk|オッケー|了解[！!ー〜~]*[。、]?$)"
 )
-_OBJECT_WINDOW = 16
 # a noun phrase with a topic/object particle just before an acknowledging verb
 _NOUN_OBJECT = re.compile(
     r"[一-龥ァ-ヶー々][ぁ-ん]{0,2}(の(内容|点|こと|件))?(は|も|を|について(は)?|として|、)"
@@ -361,7 +360,8 @@ class Reader:
             if p.neg or p.request or p.question or (p.conditional and not wish):
                 continue
             s0 = a.sentences[p.sentence][0]
-            window = a.text[max(s0, p.start - _OBJECT_WINDOW) : p.start]
+            # what is acknowledged: the verb's own clause (「ご不満の点は、確かに承知しました」)
+            window = a.text[a.clause_start(p.start) : p.start]
             if any(o.search(window) for o in objects) or _NOUN_OBJECT.search(window):
                 r.acknowledge.append(Finding("acknowledge", max(s0, p.start - 8), p.end, "受け止め"))
         for m in a.find(lx.sig(C.calm, "acknowledge_phrase"), "acknowledge", check_neg=True):
