@@ -148,7 +148,7 @@ def test_laughing_off_sexual_harassment_is_the_ambiguity_the_manual_warns_agains
         "そっちこそ契約書ちゃんと読んでないんじゃないですか。",
         "無理だって。何度言えばわかるの。",
         "書きたいなら勝手にどうぞ。",
-        "こんな要求、非常識にもほどがありますよ。いい加減にしてください。",
+        "こんな要求、非常識にもほどがありますよ。いい加減にしてもらえますか。",
     ],
 )
 def test_sarcasm_retorts_and_casual_register_lose_composure(reply):
@@ -213,7 +213,7 @@ def test_escalation_needs_a_named_party_or_an_end():
 
 def test_safety_check_passes_when_leaving_after_contact():
     a = assess(
-        "触らないでください。本日はこれで失礼します。",
+        "その手を離してください。今日はここで失礼します。",
         ctx("（肩に手を回して）いいじゃない"),
         ScenarioId.sexual_harassment,
     )
