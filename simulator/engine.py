@@ -32,7 +32,9 @@ from simulator.scoring import Judge, default_judge, rule_judge
 from simulator.voices.base import Voice, VoiceLine, VoiceRequest
 from simulator.voices.scripted import ScriptedVoice, opening_line
 
-JUDGE_FALLBACK_NOTICE = "AI採点が利用できなかったため、このターンはオフライン採点（ルール＋学習モデル）のみで評価しました"
+JUDGE_FALLBACK_NOTICE = (
+    "AI採点が利用できなかったため、このターンはオフライン採点（ルール＋学習モデル）のみで評価しました"
+)
 VOICE_MODES = ("scripted", "llm")
 JUDGE_MODES = ("hybrid", "rules", "llm", "both")
 

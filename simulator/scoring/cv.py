@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.models import CriterionId
-from simulator.scoring.hybrid import LABEL_TO_SCORE, decide
+from simulator.scoring.hybrid import LABEL_TO_SCORE, combine, final_labels
 from simulator.scoring.learned import load_corpus
 
 
@@ -25,19 +24,14 @@ def cross_validate() -> dict[str, Any]:
     feats, rules, rejected = rule_pass(recs)
     oof, _ = calibrated_oof(recs, criteria, feats)
     overrides = shipped_model().policy.get("overrides", {})
-    rej = [{c: c in x for c in criteria} for x in rejected]
     rule_preds: list[dict[str, int | None]] = []
     hybrid_preds: list[dict[str, int | None]] = []
     model_preds: list[dict[str, int | None]] = []
-    for rl, probs, rj in zip(rules, oof, rej, strict=True):
+    for rl, pr, stand in zip(rules, oof, rejected, strict=True):
         rule_preds.append({c: LABEL_TO_SCORE[rl[c]] for c in criteria})
-        hp: dict[str, int | None] = {
-            c: LABEL_TO_SCORE[decide(rl[c], probs[c], overrides.get(c, {}), rj[c])] for c in criteria
-        }
-        if hp[CriterionId.firm.value] == 0 and rl[CriterionId.firm.value] != -1 and rl["contract"] == 1:
-            hp["contract"] = 1
-        hybrid_preds.append(hp)
-        model_preds.append({c: LABEL_TO_SCORE[max(probs[c], key=lambda k: probs[c][k])] for c in criteria})
+        labels = final_labels(rl, combine(criteria, rl, pr, overrides, stand))
+        hybrid_preds.append({c: LABEL_TO_SCORE[labels[c]] for c in criteria})
+        model_preds.append({c: LABEL_TO_SCORE[max(pr[c], key=lambda k: pr[c][k])] for c in criteria})
     out: dict[str, Any] = {}
     for name, preds in (
         ("hybrid (cv)", hybrid_preds),

@@ -16,7 +16,6 @@ from simulator.scoring.rules import RuleJudge
 from simulator.scoring.version import VersionedJudge
 
 LABEL_TO_SCORE = {-1: 0, 0: 1, 1: 2}
-SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
 
 _VIOLATION_REASON = {
     CriterionId.firm: "表現の傾向から譲歩と判断しました",
@@ -60,6 +59,45 @@ def decide(rule_label: int, probs: dict[int, float], policy: dict[str, float], r
     return new
 
 
+CONTRACT_DOWNGRADE = ("contract", 1, 0)
+
+
+def combine(
+    order: list[str],
+    rule: dict[str, int],
+    probs: dict[str, dict[int, float]],
+    overrides: dict[str, dict[str, float]],
+    stand: set[str],
+) -> list[tuple[str, int, int]]:
+    """The changes the model makes to the rules' labels, in criterion order, as
+    (criterion, old label, new label). When the model turns the reply into a concession, a
+    contract the rules credited is marked as cited only to give in (LABELING.md) before the
+    contract itself is decided: that change is :data:`CONTRACT_DOWNGRADE`. The judge and the
+    cross-validation both read their labels from here."""
+    cur = dict(rule)
+    changes: list[tuple[str, int, int]] = []
+    for c in order:
+        if c not in cur or c not in probs:
+            continue
+        old = cur[c]
+        new = decide(old, probs[c], overrides.get(c, {}), c in stand)
+        if new == old:
+            continue
+        changes.append((c, old, new))
+        cur[c] = new
+        if c == "firm" and new == -1 and cur.get("contract") == 1:
+            changes.append(CONTRACT_DOWNGRADE)
+            cur["contract"] = 0
+    return changes
+
+
+def final_labels(rule: dict[str, int], changes: list[tuple[str, int, int]]) -> dict[str, int]:
+    out = dict(rule)
+    for c, _old, new in changes:
+        out[c] = new
+    return out
+
+
 def _reason(cid: CriterionId, label_ja: str, old: int, new: int) -> str:
     if new == -1:
         return _VIOLATION_REASON.get(cid, f"表現の傾向から「{label_ja}」に反すると判断しました")
@@ -90,20 +128,23 @@ class HybridJudge(VersionedJudge):
         if analysis is None or not any(cs.scored for cs in a.scores.values()):
             return a
         preds = self.model.predict(reply, analysis, rules=a)
-        overrides = self.model.policy.get("overrides", {})
-        stand = rules_stand(a)
-        for crit in rubric.criteria:
-            cid = crit.id
-            cs = a.scores.get(cid)
-            p = preds.get(cid.value)
-            if cs is None or p is None or cs.score is None:
-                continue
-            old = SCORE_TO_LABEL[cs.score]
-            new = decide(old, p.probs, overrides.get(cid.value, {}), cid.value in stand)
-            if new != old:
-                self._overrule(a, cid, crit.label, cs, p, reply, old, new)
+        rule = {c.value: cs.label_value for c, cs in a.scores.items() if cs.label_value is not None}
+        probs = {c: p.probs for c, p in preds.items()}
+        order = [c.id.value for c in rubric.criteria]
+        changes = combine(order, rule, probs, self.model.policy.get("overrides", {}), rules_stand(a))
+        for c, old, new in changes:
+            cid = CriterionId(c)
+            cs = a.scores[cid]
+            if (c, old, new) == CONTRACT_DOWNGRADE and cs.source == "rules":
+                cs.score = 1
+                cs.reason = f"契約に触れていますが、譲歩しているため主張になっていません（{cs.reason}）"
             else:
-                cs.confidence = round(p.probs.get(old, 0.0), 3)
+                self._overrule(a, cid, rubric.criterion(cid).label, cs, preds[c], reply, old, new)
+        for cid, cs in a.scores.items():
+            p = preds.get(cid.value)
+            # the model's confidence in the label the rules' reading ended with
+            if cs.source == "rules" and p is not None and cs.label_value is not None:
+                cs.confidence = round(p.probs.get(cs.label_value, 0.0), 3)
         return a
 
     def _overrule(
@@ -133,16 +174,5 @@ class HybridJudge(VersionedJudge):
         )
         if cid is CriterionId.firm:
             a.concession = new == -1
-            # a contract mentioned only to give in asserts nothing (LABELING.md)
-            con = a.scores.get(CriterionId.contract)
-            if (
-                new == -1
-                and con is not None
-                and con.score is not None
-                and con.score >= 2
-                and con.source == "rules"
-            ):
-                con.score = 1
-                con.reason = f"契約に触れていますが、譲歩しているため主張になっていません（{con.reason}）"
         if cid is CriterionId.calm and old == -1:
             a.hostile = False

@@ -57,7 +57,6 @@ def _polarity(p: Any) -> str:
 
 
 RULE_WEIGHT = 0.5  # the rules' block beside the wording's (chosen by cross-validation, BENCHMARKS.md)
-_S2L = {0: -1, 1: 0, 2: 1, 3: 1}
 
 
 def rule_block(assessment: Any) -> dict[str, float]:
@@ -67,8 +66,8 @@ def rule_block(assessment: Any) -> dict[str, float]:
     keys: set[str] = set()
     for cid, cs in assessment.scores.items():
         c = getattr(cid, "value", cid)
-        if cs.score is not None:
-            keys.add(f"rule:{c}:{_S2L[cs.score]}")
+        if cs.label_value is not None:
+            keys.add(f"rule:{c}:{cs.label_value}")
         for e in cs.evidence:
             keys.add(f"sig:{c}:{e.signal}")
     if assessment.concession:
@@ -252,7 +251,8 @@ class LearnedModel:
         mine = _bigrams(reply)
         index = self._postings.get((criterion, label), {})
         # the reply's rarest bigrams are the ones that say which example is alike
-        probe = sorted((b for b in mine if b in index), key=lambda b: len(index[b]))[:_PROBE]
+        # (ties broken by the bigram itself: set order changes from one process to the next)
+        probe = sorted((b for b in mine if b in index), key=lambda b: (len(index[b]), b))[:_PROBE]
         shared: dict[int, int] = {}
         for b in probe:
             for i in index[b]:

@@ -40,7 +40,6 @@ THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # 0.0: the model decides
 # classes: a missed concession is the worst mistake a trainer can see.
 THRESHOLDS_AGAINST_VIOLATION = (0.5, 0.7, 0.9, 0.95)
 MAX_FALSE_CONCESSION = 0.05  # only when no rate is given
-SCORE_TO_LABEL = {0: -1, 1: 0, 2: 1, 3: 1}
 
 
 def label_space(criterion: str, can_violate: dict[str, bool]) -> list[int]:
@@ -144,9 +143,7 @@ def rule_pass(
         feats.append(
             features(r["reply"], analysis, rules=a) if analysis is not None else features(r["reply"])
         )
-        labels.append(
-            {c.value: 0 if cs.score is None else SCORE_TO_LABEL[cs.score] for c, cs in a.scores.items()}
-        )
+        labels.append({c.value: cs.label_value or 0 for c, cs in a.scores.items()})
         rejected.append(rules_stand(a))
     return feats, labels, rejected
 
