@@ -29,6 +29,7 @@ from simulator.models import (
     Turn,
 )
 from simulator.scoring import Judge, default_judge, rule_judge
+from simulator.scoring.version import VersionedJudge
 from simulator.voices.base import Voice, VoiceLine, VoiceRequest
 from simulator.voices.scripted import ScriptedVoice, opening_line
 
@@ -83,7 +84,10 @@ class Engine:
     @property
     def judge_id(self) -> str:
         """What scores this engine's sessions: the offline judge's id, with the LLM's if any."""
-        offline = self.rules.name
+        # the engine's own rubric, which need not be the shipped default
+        offline = (
+            self.rules.id_for(self.rubric) if isinstance(self.rules, VersionedJudge) else self.rules.name
+        )
         if self.llm_judge is not None:
             return (
                 f"{self.llm_judge.name}+{offline}"

@@ -76,6 +76,7 @@ class Analysis:
     sentences: list[tuple[int, int]]
     tokens: list[Token]
     predicates: list[Predicate] = field(default_factory=list)
+    _acts: set[int] | None = field(default=None, repr=False)  # sentences with a predicate, once
 
     @property
     def text(self) -> str:
@@ -109,12 +110,13 @@ class Analysis:
     def has_act(self, sentence: int) -> bool:
         """The sentence says something to someone: it has a predicate (a verb, an adjective
         or a copula), not only a list of nouns. A word on its own shows no act."""
-        s, e = self.sentences[sentence]
-        if any(p.sentence == sentence for p in self.predicates):
-            return True
-        return any(
-            s <= t.start < e and (t.pos1 in ("形容詞", "助動詞") or t.lemma == "だ") for t in self.tokens
-        )
+        if self._acts is None:
+            acts = {p.sentence for p in self.predicates}
+            for t in self.tokens:
+                if t.pos1 in ("形容詞", "助動詞") or t.lemma == "だ":
+                    acts.add(self.sentence_of(t.start))
+            self._acts = acts
+        return sentence in self._acts
 
     def clause_end(self, pos: int) -> int:
         """Where the clause holding ``pos`` ends: a conjunctive particle with a comma, or the sentence end."""

@@ -1,12 +1,14 @@
-"""The learned half of the hybrid judge: one linear classifier per criterion over character n-grams.
+"""The learned half of the hybrid judge: one logistic regression per criterion.
 
 The rules read what a reply does and point at the words that do it; they miss acts said in
-words nobody wrote a pattern for. A character n-gram model trained on the labelled corpus
-(``rubrics/corpus/``) catches the tendency of those words ("表現の傾向") without a pattern per
-phrase. It ships as a plain JSON file (``rubrics/model/hybrid.json``): weights, temperatures,
-the policy that decides when it may overrule the rules, and the corpus hash it was trained on.
-Prediction is a dictionary look-up per n-gram, so loading it needs neither numpy nor
-scikit-learn; only ``python -m simulator judge train`` does.
+words nobody wrote a pattern for. A linear model trained on the labelled corpus
+(``rubrics/corpus/``) reads the wording as a whole ("表現の傾向"): character n-grams, the
+analyser's predicates with their polarity, and the rules' own conclusions. It ships as a
+plain JSON file (``rubrics/model/hybrid.json``): vocabulary, weights (float32, base64),
+temperatures, the policy that decides when it may overrule the rules, the labelled examples
+its reasons quote, and the hash of the corpus it was trained on. Prediction is one
+dictionary look-up per feature and one small numpy product; only ``python -m simulator
+judge train`` needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def rule_block(assessment: Any) -> dict[str, float]:
 
 
 def features(reply: str, analysis: Any = None, ordered: bool = True, rules: Any = None) -> dict[str, float]:
-    """Two L2-normalised blocks of binary features.
+    """Up to three L2-normalised blocks of binary features.
 
     - character n-grams of the reply, and of its last sentence apart, because a reply that
       starts firm and gives in at the end (「…できかねます。ただ今回だけは対応します」) is decided
@@ -89,7 +91,8 @@ def features(reply: str, analysis: Any = None, ordered: bool = True, rules: Any 
     - the analyser's predicates with their polarity (「値引き」 negated vs promised, the same
       negation reading the rules use) and the content words' lemmas, so that
       「お値引きはいたしかねます」 and 「お値引きいたします」 are far apart although they share
-      most characters.
+      most characters;
+    - with ``rules`` (the rule judge's assessment), its conclusions (:func:`rule_block`).
     """
     from simulator.scoring.analysis import analyse
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.models import (
     DEMAND_TYPES,
@@ -430,11 +431,11 @@ class Reader:
     def _escalation(self, a: Analysis, r: Reading) -> None:
         lx = self.lex
         verbs = lx.sig(C.escalation, "handover_verb")
-        for m in self._acts(a, r, C.escalation, lx.sig(C.escalation, "handover_party"), "handover"):
+        # 「社長がお伺いすることはできかねます」 hands nothing on: negated parties are dropped
+        for m in self._acts(
+            a, r, C.escalation, lx.sig(C.escalation, "handover_party"), "handover", check_neg=True
+        ):
             s, e = a.sentences[m.sentence]
-            if a.negated_after(m.start, m.end):
-                r.rejected.add(C.escalation.value)
-                continue  # 「社長がお伺いすることはできかねます」 hands nothing on
             if _vocative(a, m):
                 r.rejected.add(C.escalation.value)
                 continue  # 「三好課長、…」 addresses the client; it hands nothing on
@@ -686,27 +687,26 @@ class RuleJudge(VersionedJudge):
         client = cl.text
         notes: list[str] = []
         norm = normalize(reply)
-        why_not = _unscorable(norm.text)
-        if why_not:
-            return (
-                Assessment(
-                    judge=self.id_for(rubric),
-                    rubric_id=rubric.id,
-                    rubric_version=rubric.version,
-                    scenario=scenario,
-                    scores={
-                        c.id: CriterionScore(
-                            criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0]
-                        )
-                        for c in rubric.criteria
-                    },
-                    checks=_checks(None, rubric, lex, scenario, client),
-                    notes=[why_not],
-                ),
-                None,
+        jp, share = japanese_share(norm.text)
+        why_not = _unscorable(norm.text, jp)
+        judge_id = self.id_for(rubric)
+
+        def assessment(**kw: Any) -> Assessment:
+            return Assessment(
+                judge=judge_id, rubric_id=rubric.id, rubric_version=rubric.version, scenario=scenario, **kw
             )
+
+        if why_not:
+            scores = {
+                c.id: CriterionScore(
+                    criterion=c.id, reason=why_not, score=None, manual_ref=c.manual_quotes[0]
+                )
+                for c in rubric.criteria
+            }
+            checks = _checks(None, rubric, lex, scenario, client)
+            return assessment(scores=scores, checks=checks, notes=[why_not]), None
         a = analyse(norm)
-        if japanese_share(norm.text)[1] < 0.3:
+        if share < 0.3:
             notes.append(
                 "日本語以外の部分（英字の羅列など）は判定に使っていません / only the Japanese part was judged"
             )
@@ -716,26 +716,20 @@ class RuleJudge(VersionedJudge):
             )
         r = Reader(lex).read(a, cl, scenario)
         scores = score_reading(a, r, rubric)
-        return (
-            Assessment(
-                judge=self.id_for(rubric),
-                rubric_id=rubric.id,
-                rubric_version=rubric.version,
-                scenario=scenario,
-                scores=scores,
-                checks=_checks(a, rubric, lex, scenario, client),
-                concession=scores[C.firm].score == 0,
-                hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
-                notes=notes,
-            ),
-            a,
+        result = assessment(
+            scores=scores,
+            checks=_checks(a, rubric, lex, scenario, client),
+            concession=scores[C.firm].score == 0,
+            hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
+            notes=notes,
         )
+        return result, a
 
 
-def _unscorable(text: str) -> str:
+def _unscorable(text: str, jp: int) -> str:
+    """Why a reply cannot be judged (``jp``: how many Japanese letters it has), or ""."""
     if not text.strip():
         return "返答が空のため判定できません / empty reply"
-    jp, _share = japanese_share(text)
     if jp < 2:
         # a Latin tail does not hide the Japanese before it: only a reply with no Japanese
         # to read is left unscored

@@ -82,40 +82,44 @@ class Services:
         except GeneratorExit:
             # The browser went away mid-line: finish the turn so the reply is not lost.
             turn = drain(gen)
-            self._record(session, user, persona, turn)
+            self._record(session, user, turn)
             raise
-        self._record(session, user, persona, turn)
+        self._record(session, user, turn)
         return session, turn
 
-    def _record(self, session: Session, user: User, persona: Persona, turn: Turn) -> None:
+    def _record(self, session: Session, user: User, turn: Turn) -> None:
         self.store.record_turn(session, user, turn)
         if session.outcome is not Outcome.in_progress:
-            self._finish(session, user, persona)
+            self._store_score(session, user, self._drill_score(session.id, user))
 
     def end(self, user: User, session_id: str) -> Session:
         session = self.store.load_session(session_id, user, write=True)
         if session.outcome is Outcome.in_progress:
             self.engine.end(session)
-            self._finish(session, user, get_persona(session.persona_id))
+            self._store_score(session, user, self._drill_score(session.id, user))
         return session
 
-    def _finish(self, session: Session, user: User, persona: Persona) -> None:
-        self._store_score(session, user)
+    def _drill_score(self, session_id: str, user: User) -> int | None:
+        drill = self.store.incident_report(session_id, user)
+        return drill["score"] if drill else None
 
-    def _store_score(self, session: Session, user: User) -> SessionScore:
+    def _store_score(self, session: Session, user: User, drill_score: int | None) -> SessionScore:
         """Compute the session's grade once (turns, checks, the filed drill) and store it."""
-        drill = self.store.incident_report(session.id, user)
-        score = score_session(session, self.engine.rubric, drill["score"] if drill else None)
+        score = score_session(session, self.engine.rubric, drill_score)
         self.store.update_session(session, user, score=score)
         return score
 
-    def score(self, user: User, session_id: str, session: Session | None = None) -> SessionScore:
-        """The stored grade; a session still in progress gets a provisional one, not stored."""
+    def score(
+        self, user: User, session_id: str, session: Session | None = None, drill: dict[str, Any] | None = None
+    ) -> SessionScore:
+        """The stored grade; a session still in progress gets a provisional one, not stored.
+        ``drill`` is the session's filed drill when the caller has already read it."""
         stored = self.store.session_score(session_id, user)
         if stored is not None:
             return SessionScore.model_validate(stored)
         session = session or self.store.load_session(session_id, user)
-        drill = self.store.incident_report(session_id, user)
+        if drill is None:
+            drill = self.store.incident_report(session_id, user)
         return score_session(session, self.engine.rubric, drill["score"] if drill else None)
 
     def resumable(self, user: User) -> str | None:
@@ -126,8 +130,8 @@ class Services:
     def report(self, user: User, session_id: str) -> dict[str, Any]:
         session = self.store.load_session(session_id, user)
         persona = get_persona(session.persona_id)
-        rep = build_report(session, persona, self.engine.rubric, self.score(user, session_id, session))
         drill = self.store.incident_report(session_id, user)
+        rep = build_report(session, persona, self.engine.rubric, self.score(user, session_id, session, drill))
         if drill is not None:
             rep["drill"] = {
                 "fields": drill["fields"],
@@ -199,7 +203,7 @@ class Services:
         data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(vars(result))
         self.store.save_incident_report(session_id, user, fields, data.get("items", []), data.get("score"))
         if session.outcome is not Outcome.in_progress:
-            self._store_score(session, user)  # the drill is part of the stored grade
+            self._store_score(session, user, data.get("score"))  # the drill is part of the stored grade
         return result
 
     # ------------------------------------------------------------------ history
