@@ -137,7 +137,9 @@ def test_leaving_for_safety_ends_a_sexual_harassment_scene_at_once() -> None:
         p for p in PERSONAS if p.scenario is ScenarioId.sexual_harassment and p.difficulty is Difficulty.hard
     )
     leave = assessment(calm=2, firm=3, escalation=3, kinds=("leave",))
-    s = director.step(p, director.initial_state(p), leave, "不快です。今日はここで失礼させていただきます。").state
+    s = director.step(
+        p, director.initial_state(p), leave, "不快です。今日はここで失礼させていただきます。"
+    ).state
     assert s.outcome is Outcome.safe_exit
 
 

@@ -335,3 +335,16 @@ def test_evidence_carries_a_written_out_patterns_id() -> None:
     assert "escalation.time_limit.agreed_end" in [
         e.pattern for e in a.scores[CriterionId.escalation].evidence
     ]
+
+
+def test_the_rules_say_which_criteria_had_words_but_no_act() -> None:
+    """What lets the hybrid's guard hold: the assessment names the criteria whose keywords
+    the rules read and rejected."""
+    a = rule_judge().assess("契約外 会社の方針 記録 上長 録音 窓口", ctx("無料でやれ。"), OOC, get_rubric())
+    assert {"contract", "record", "escalation"} <= set(a.words_without_act)
+    b = rule_judge().assess("三好課長、ご相談ありがとうございます。", ctx("値下げしろ。"), OOC, get_rubric())
+    assert "escalation" in b.words_without_act
+    assert (
+        rule_judge().assess("お受けできません。", ctx("無料でやれ。"), OOC, get_rubric()).words_without_act
+        == []
+    )

@@ -722,6 +722,7 @@ class RuleJudge(VersionedJudge):
             concession=scores[C.firm].score == 0,
             hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
             notes=notes,
+            words_without_act=sorted(r.rejected),
         )
         return result, a
 
