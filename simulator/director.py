@@ -12,8 +12,15 @@ asks for, the reply text), never the voice. The rules that keep a persona hard:
   or pleading one (calm lost without retaliation) makes it press harder (pressure +1);
 - a correct escalation, an enforced time limit or leaving for safety ends the scene.
   "Correct" means said without conceding or retaliating, after the trainee has held firm
-  (hard personas need two firm turns before they accept a hand-off); leaving for safety
-  is always correct where there is a physical or sexual threat.
+  long enough: a standard persona backs down after two firm turns (or one that combines two
+  elements, e.g. a refusal on the contract's grounds and a hand-off); a hard one needs three
+  firm turns in a row using at least two different elements (refusal, contract, record,
+  escalation, time limit). Leaving for safety is always correct where there is a physical or
+  sexual threat, and a phone call may always be ended once the time limit has passed.
+
+Every turn also writes the dialogue state (``simulator.dialogue``): demands made, refused,
+conceded or deferred; what the trainee gave, asked and announced; and which move of the
+trainee's the client answers (``state.move``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from simulator import dialogue
 from simulator.models import (
     Assessment,
     CriterionId,
@@ -30,6 +38,7 @@ from simulator.models import (
     Persona,
     Reaction,
     ScenarioId,
+    outcome_label,
 )
 
 MAX_TURNS = 12
@@ -56,12 +65,9 @@ class Step:
 
 
 def initial_state(persona: Persona) -> DirectorState:
-    return DirectorState(
-        pressure=2 if persona.difficulty is Difficulty.hard else 1,
-        stage=0,
-        turn=0,
-        demands_made=[persona.demands[0].id],
-    )
+    s = DirectorState(pressure=2 if persona.difficulty is Difficulty.hard else 1, stage=0, turn=0)
+    dialogue.make_demand(s, persona.demands[0].id, 0)
+    return s
 
 
 def classify(assessment: Assessment | None) -> Reaction:
@@ -107,8 +113,22 @@ def ending_for_escalation(persona: Persona, assessment: Assessment | None) -> Ou
     return Outcome.escalated
 
 
-def _firm_needed(persona: Persona) -> int:
-    return 2 if persona.difficulty is Difficulty.hard else 1
+def firm_enough(persona: Persona, state: DirectorState) -> bool:
+    """Has the trainee held firm long enough, with enough different elements, for this persona
+    to back down or accept a hand-off?"""
+    n, kinds = state.firm_streak, len(state.elements)
+    if persona.difficulty is Difficulty.hard:
+        return n >= 3 and kinds >= 2
+    return n >= 2 or (n >= 1 and kinds >= 2)
+
+
+_LEAVE_VERB = {"電話": "電話を切る", "オンライン会議": "会議から退出する", "メール・SNS": "やり取りを打ち切る"}
+
+
+def _walks_off(persona: Persona) -> str:
+    return {"電話": "電話を切った", "オンライン会議": "会議から退出した", "メール・SNS": "やり取りを打ち切った"}.get(
+        persona.channel, "席を立った"
+    )
 
 
 def _next_demand(persona: Persona, state: DirectorState) -> str | None:
@@ -145,19 +165,21 @@ def step(
     last = len(persona.tactic_ladder) - 1
     reaction = classify(assessment)
     s.reaction = reaction
+    acts = list(assessment.acts) if assessment else []
+    dialogue.record(persona, s, acts, reaction, reply)
+    s.move = None if reaction in (Reaction.conceded, Reaction.hostile) else dialogue.choose_move(acts)
     firm = assessment.score(CriterionId.firm) if assessment else None
-    current = s.demands_made[-1] if s.demands_made else persona.demands[0].id
+    left = _walks_off(persona)
     note: str
 
     if reaction is Reaction.conceded:
         s.firm_streak = 0
-        if current not in s.demands_granted:
-            s.demands_granted.append(current)
+        s.elements = []
         s.pressure = min(4, s.pressure + 1)
         s.stage = min(last, s.stage + 1)
         bigger = _next_demand(persona, s)
         if bigger:
-            s.demands_made.append(bigger)
+            dialogue.make_demand(s, bigger, s.turn)
             note = (
                 "受講者は譲歩した。態度を軟化させず、味を占めてさらに要求を広げる。"
                 f"次の要求: {_demand_text(persona, bigger)}"
@@ -166,17 +188,19 @@ def step(
             note = "受講者は譲歩した。態度を軟化させず、味を占めて要求を上乗せし、条件を厳しくする。"
     elif reaction is Reaction.hostile:
         s.firm_streak = 0
+        s.elements = []
         if s.pressure >= 4 and s.turn >= 2:
             s.outcome = Outcome.client_left
-            s.ending_reason = "感情的な応酬で相手が席を立った（関係悪化）"
-            note = "受講者の反発に激高し、席を立つ／電話を切る。"
+            s.ending_reason = f"感情的な応酬で相手が{left}（関係悪化）"
+            note = f"受講者の反発に激高し、捨て台詞を残して{_LEAVE_VERB.get(persona.channel, '席を立つ')}（場面の終わり）。"
         else:
             s.pressure = min(4, s.pressure + 1)
             s.stage = min(last, s.stage + 1)
             note = "受講者の言い方に激高する。口調を荒げ、言葉尻をとらえて責める。"
     elif reaction is Reaction.escalated:
-        streak = s.firm_streak + (1 if firm is not None and firm >= 2 else 0)
-        s.firm_streak = streak
+        if firm is not None and firm >= 2:
+            s.firm_streak += 1
+        s.elements = sorted(set(s.elements) | dialogue.firm_elements(acts))
         ending = ending_for_escalation(persona, assessment)
         if ending is Outcome.safe_exit:
             s.outcome = Outcome.safe_exit
@@ -185,17 +209,19 @@ def step(
         elif (
             ending is Outcome.ended_by_trainee
             and persona.scenario is ScenarioId.phone_harassment
-            and (s.elapsed_minutes >= limit or streak >= _firm_needed(persona))
+            and (s.elapsed_minutes >= limit or firm_enough(persona, s))
         ):
             s.outcome = Outcome.ended_by_trainee
-            s.ending_reason = "対応時間の上限（20分ルール）に基づき通話を終えた"
+            s.ending_reason = f"対応時間の上限（{limit:.0f}分）に基づき通話を終えた"
             note = "受講者が通話を終える。捨て台詞を言う。"
-        elif streak >= _firm_needed(persona):
+        elif firm_enough(persona, s):
             s.outcome = ending
             s.ending_reason = (
                 "上長・相談窓口・会社間の交渉へ引き継いだ"
                 if ending is Outcome.escalated
                 else "予定時刻・方針に基づき対応を終えた"
+                if persona.channel != "電話"
+                else "方針に基づき通話を終えた"
             )
             note = "受講者が毅然と引き継ぎ／終了を告げる。場面を締めくくる一言を言う。"
         else:
@@ -203,14 +229,15 @@ def step(
             note = "受講者が上長・記録・時間制限を持ち出した。動揺を見せつつも、逃げるなと圧力を強める。"
     elif reaction is Reaction.held_firm:
         s.firm_streak += 1
-        if s.stage >= last and s.firm_streak >= 2:
+        s.elements = sorted(set(s.elements) | dialogue.firm_elements(acts))
+        if s.stage >= last and s.firm_streak >= 2 and firm_enough(persona, s):
             if s.demands_granted:
                 # What was conceded stays conceded: the client leaves with it, not "resolved".
                 s.outcome = Outcome.client_left
                 s.ending_reason = "後半は毅然と対応したが、先に譲歩した要求は相手に取られたまま"
             elif s.pressure >= 4 and persona.difficulty is Difficulty.hard:
                 s.outcome = Outcome.client_left
-                s.ending_reason = "毅然とした対応に、相手が要求を通せず席を立った"
+                s.ending_reason = f"毅然とした対応に、相手が要求を通せず{left}"
             else:
                 s.outcome = Outcome.resolved
                 s.ending_reason = "毅然とした対応が続き、相手が要求を取り下げた"
@@ -218,12 +245,19 @@ def step(
             note = "受講者の毅然とした態度に、要求を取り下げて引き下がる。"
         else:
             s.stage = min(last, s.stage + 1)
+            # the client changes tack: the next stage brings the next demand
+            nxt = _next_demand(persona, s)
+            if nxt and len(s.demands_made) <= s.stage and s.stage < last:
+                dialogue.make_demand(s, nxt, s.turn)
             if s.stage >= last:
                 note = "受講者は毅然としている。強がりつつも引き際を探し、上の者を出せ等と言い始める。"
             else:
                 note = "受講者は毅然と断った。次の手（戦術の段階）に進み、圧力を強める。"
     else:
-        s.firm_streak = 0
+        # a question about the demand does not undo the firmness before it
+        if "asked" not in acts or (assessment is not None and assessment.score(CriterionId.calm) == 0):
+            s.firm_streak = 0
+            s.elements = []
         if assessment is not None and assessment.score(CriterionId.calm) == 0:
             # a shaken trainee invites the client to press harder, never to let up
             s.pressure = min(4, s.pressure + 1)
@@ -239,10 +273,14 @@ def step(
 
 
 def end_by_trainee(state: DirectorState) -> DirectorState:
-    """The trainee pressed 'end': the scene stops where it is."""
+    """The trainee pressed 'end': the practice stops where it is (not an ending in the scene)."""
     if state.outcome is not Outcome.in_progress:
         return state
     s = state.model_copy(deep=True)
-    s.outcome = Outcome.ended_by_trainee
-    s.ending_reason = "受講者が練習を終了した"
+    s.outcome = Outcome.stopped
+    s.ending_reason = "受講者が練習を途中で終了した（場面は未解決）"
     return s
+
+
+def ending_label(persona: Persona, state: DirectorState) -> str:
+    return outcome_label(state.outcome, persona.channel)

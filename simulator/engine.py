@@ -181,6 +181,9 @@ class Engine:
             yield chunk
         line: VoiceLine = getattr(stream, "line", None) or VoiceLine("".join(chunks), self.voice.name)
         notices = list(line.notices)
+        for fact in line.sets:  # what the client's line established (persona facts)
+            if fact not in st.state.facts:
+                st.state.facts.append(fact)
 
         assessments = [rules_a]
         review = False

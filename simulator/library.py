@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -13,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.errors import DataFileError
-from simulator.models import Persona, Rubric
+from simulator.models import EVENT_FACTS, REQUIRED_ANSWERS, Line, Persona, Reaction, Rubric
 from simulator.paths import MANUAL_PATH, PERSONAS_DIR, RUBRICS_DIR
 
 M = TypeVar("M", bound=BaseModel)
@@ -129,19 +130,7 @@ def load_persona(path: Path) -> Persona:
             f"id「{persona.id}」はファイル名「{path.stem}」と同じにしてください",
             f"id {persona.id!r} must equal the file name {path.stem!r}",
         )
-    seen: dict[str, str] = {}
-    for i, stage in enumerate(persona.tactic_ladder):
-        for reaction, lines in stage.lines.model_dump().items():
-            for j, line in enumerate(lines):
-                where = f"tactic_ladder[{i}].lines.{reaction}[{j}]"
-                if line in seen:
-                    raise DataFileError(
-                        path,
-                        where,
-                        f"同じ台詞が {seen[line]} にもあります（1セッションで同じ台詞は繰り返しません）",
-                        f"duplicate line, also at {seen[line]}",
-                    )
-                seen[line] = where
+    check_lines(path, persona)
     if not quote_in_manual(persona.manual_passage.quote):
         raise DataFileError(
             path,
@@ -150,6 +139,84 @@ def load_persona(path: Path) -> Persona:
             "quote not found in the manual",
         )
     return persona
+
+
+_LENIENT_ANSWERS = os.environ.get("KASUHARA_LENIENT_ANSWERS") == "1"  # while personas are being written
+
+
+def persona_lines(persona: Persona) -> list[tuple[str, Line]]:
+    """Every line a persona can speak after its opening, with the field it is written in."""
+    out: list[tuple[str, Line]] = []
+    for i, stage in enumerate(persona.tactic_ladder):
+        for reaction in Reaction:
+            for j, line in enumerate(getattr(stage.lines, reaction.value)):
+                out.append((f"tactic_ladder[{i}].lines.{reaction.value}[{j}]", line))
+        for move, lines in stage.answers.items():
+            for j, line in enumerate(lines):
+                out.append((f"tactic_ladder[{i}].answers.{move}[{j}]", line))
+    for outcome in type(persona.closing_lines).model_fields:
+        for j, line in enumerate(getattr(persona.closing_lines, outcome)):
+            out.append((f"closing_lines.{outcome}[{j}]", line))
+    return out
+
+
+def check_lines(path: Path, persona: Persona) -> None:
+    """No line twice (a session never repeats one); every fact a line names is known; every
+    pool the voice may fall back on has a line without conditions."""
+    from simulator.dialogue import known_fact
+
+    lines = persona_lines(persona)
+    seen: dict[str, str] = {}
+    for where, line in lines:
+        if line.text in seen:
+            raise DataFileError(
+                path,
+                where,
+                f"同じ台詞が {seen[line.text]} にもあります（1セッションで同じ台詞は繰り返しません）",
+                f"duplicate line, also at {seen[line.text]}",
+            )
+        seen[line.text] = where
+    own = {f for _, line in lines for f in line.sets}
+    for where, line in lines:
+        for field in ("requires", "unless", "sets"):
+            for k, fact in enumerate(getattr(line, field)):
+                if field == "sets" and fact in EVENT_FACTS:
+                    raise DataFileError(
+                        path,
+                        f"{where}.sets[{k}]",
+                        f"「{fact}」は会話から決まる事実です。sets にはペルソナ独自の名前を使ってください",
+                        f"{fact!r} is derived from the dialogue; sets takes the persona's own fact names",
+                    )
+                if field != "sets" and not known_fact(fact, persona, own):
+                    raise DataFileError(
+                        path,
+                        f"{where}.{field}[{k}]",
+                        f"事実「{fact}」は定義されていません（使える事実: 会話の事実、要求ごとの"
+                        "made/granted/refused/deferred/pending:<要求ID>、台詞の sets で立てた名前）",
+                        f"unknown fact {fact!r}",
+                    )
+    for i, stage in enumerate(persona.tactic_ladder):
+        missing = [m for m in REQUIRED_ANSWERS if m not in stage.answers]
+        if missing and not _LENIENT_ANSWERS:
+            raise DataFileError(
+                path,
+                f"tactic_ladder[{i}].answers",
+                f"{', '.join(missing)} への答えがありません（各段階で必須: {', '.join(REQUIRED_ANSWERS)}）",
+                f"missing answers: {missing}",
+            )
+    pools: list[tuple[str, list[Line]]] = [
+        (f"tactic_ladder[{i}].lines.{r.value}", getattr(st.lines, r.value))
+        for i, st in enumerate(persona.tactic_ladder)
+        for r in Reaction
+    ] + [(f"closing_lines.{o}", getattr(persona.closing_lines, o)) for o in type(persona.closing_lines).model_fields]
+    for where, pool in pools:
+        if all(line.conditional for line in pool):
+            raise DataFileError(
+                path,
+                where,
+                "条件（requires / unless）のない台詞を少なくとも1つ入れてください（どんな流れでも話せる台詞）",
+                "at least one line without conditions is needed",
+            )
 
 
 def load_rubric(path: Path) -> Rubric:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -98,6 +98,7 @@ class Outcome(StrEnum):
     safe_exit = "safe_exit"
     client_left = "client_left"
     max_turns = "max_turns"
+    stopped = "stopped"
 
 
 OUTCOME_LABELS: dict[Outcome, str] = {
@@ -108,10 +109,101 @@ OUTCOME_LABELS: dict[Outcome, str] = {
     Outcome.safe_exit: "その場を離れ安全を確保した",
     Outcome.client_left: "相手が立ち去った",
     Outcome.max_turns: "規定ターン数に達した",
+    Outcome.stopped: "練習を途中で終了した",
 }
 
+# How an ending reads depends on the channel: a caller hangs up, a visitor stands up.
+_CHANNEL_OUTCOME_LABELS: dict[str, dict[Outcome, str]] = {
+    "電話": {
+        Outcome.client_left: "相手が電話を切った",
+        Outcome.ended_by_trainee: "時間・方針に基づき通話を終えた",
+        Outcome.safe_exit: "通話を終えて身の安全を確保した",
+    },
+    "オンライン会議": {
+        Outcome.client_left: "相手が会議から退出した",
+        Outcome.ended_by_trainee: "時間・方針に基づき会議を終えた",
+        Outcome.safe_exit: "会議を終えて身の安全を確保した",
+    },
+    "メール・SNS": {
+        Outcome.client_left: "相手がやり取りを打ち切った",
+        Outcome.ended_by_trainee: "方針に基づきやり取りを終えた",
+        Outcome.safe_exit: "やり取りを終えて身の安全を確保した",
+    },
+}
+
+
+def outcome_label(outcome: Outcome, channel: str | None = None) -> str:
+    """The ending in words that fit the channel (対面 by default)."""
+    return _CHANNEL_OUTCOME_LABELS.get(channel or "", {}).get(outcome) or OUTCOME_LABELS[outcome]
+
 NonEmpty = Annotated[str, Field(min_length=1)]
-Lines = Annotated[list[NonEmpty], Field(min_length=3)]
+
+# --------------------------------------------------------------------------- dialogue vocabulary
+#
+# What the trainee did, as the director records it from the judge's typed findings, and what
+# a persona line may require, forbid (``unless``) or answer. A closed set: a misspelt fact in a
+# persona file is an error naming the file and the field.
+
+# the kinds of trainee move a stage can answer (``answers``); the first six are required
+ANSWER_MOVES: tuple[str, ...] = (
+    "question",  # asked what exactly the client wants
+    "contract",  # cited the contract, a policy or the agreed scope
+    "recording",  # announced recording / keeping a record / putting it in writing
+    "time_limit",  # announced a time limit
+    "escalation",  # a superior, the desk, head office or a company-to-company talk
+    "apology",  # apologised (for what is factual, or too much)
+    "estimate",  # offered a paid estimate / a separate contract
+    "legal",  # the police, a lawyer, legal steps
+    "leave",  # announced leaving / ending the meeting or call
+)
+REQUIRED_ANSWERS: tuple[str, ...] = ANSWER_MOVES[:6]
+# what the trainee can give in to (the rubric's demand types) and what each counts as
+GIVE_KINDS: tuple[str, ...] = ("contact", "promise", "apology", "meeting")
+# what the trainee can announce (escalation kinds and recording, split by who takes it on)
+ANNOUNCE_KINDS: tuple[str, ...] = (
+    "recording", "writing", "time_limit", "superior", "desk", "legal", "police", "leaving",
+)  # fmt: skip
+# facts a line may name: derived by the director from what happened
+EVENT_FACTS: frozenset[str] = frozenset(
+    {"asked_demand", "asked_twice", "cited_contract", "offered_estimate", "apologised", "laughed",
+     "was_hostile", "refused", "deferred", "conceded", "conceded_all", "held_firm_throughout",
+     "just_conceded", "just_refused", "just_asked"}
+    | {f"gave_{k}" for k in GIVE_KINDS}
+    | {f"just_gave_{k}" for k in GIVE_KINDS}
+    | {f"announced_{k}" for k in ANNOUNCE_KINDS}
+    | {f"just_announced_{k}" for k in ANNOUNCE_KINDS}
+)  # fmt: skip
+# facts about one demand: ``granted:<demand id>`` etc.
+DEMAND_FACTS: tuple[str, ...] = ("made", "granted", "refused", "deferred", "pending")
+FactName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(:[a-z0-9_]+)?$")]
+
+
+class Line(Strict):
+    """One line of the client's, with the conditions under which it may be spoken.
+
+    Written in a persona file either as plain text or as a mapping::
+
+        - text: じゃあ今LINE交換しよ。
+          unless: [gave_contact]
+          sets: [asked_contact]
+    """
+
+    text: NonEmpty
+    requires: list[FactName] = Field(default_factory=list, description="話す前に成り立っているべき事実")
+    unless: list[FactName] = Field(default_factory=list, description="成り立っていたら話さない事実")
+    sets: list[FactName] = Field(default_factory=list, description="話した後に成り立つ事実（ペルソナ独自）")
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.requires or self.unless)
+
+
+def _as_line(v: object) -> object:
+    return {"text": v} if isinstance(v, str) else v
+
+
+LineItem = Annotated[Line, BeforeValidator(_as_line)]
+Lines = Annotated[list[LineItem], Field(min_length=3)]
 
 
 # --------------------------------------------------------------------------- persona
@@ -134,6 +226,10 @@ class Demand(Strict):
     text: NonEmpty = Field(description="不当な要求の内容")
     why_improper: NonEmpty = Field(description="なぜ不当か（契約・方針・マニュアルに照らして）")
     keywords: list[NonEmpty] = Field(default_factory=list, description="報告ドリルで要求の一致を確かめる語")
+    kind: Literal["contact", "promise", "apology", "meeting"] | None = Field(
+        default=None,
+        description="応じた時に受講者が渡すもの（連絡先・約束・謝罪・面会）。省略時はルーブリックの語彙から推定",
+    )
 
 
 class StageLines(Strict):
@@ -150,6 +246,18 @@ class TacticStage(Strict):
     name: NonEmpty = Field(description="段階の名前")
     behaviour: NonEmpty = Field(description="この段階で相手がすること")
     lines: StageLines
+    answers: dict[str, Annotated[list[LineItem], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="受講者の動き（質問・契約の根拠・記録・時間制限・エスカレーション・謝罪…）に答える台詞",
+    )
+
+    @field_validator("answers")
+    @classmethod
+    def _known_moves(cls, v: dict[str, list[Line]]) -> dict[str, list[Line]]:
+        unknown = sorted(set(v) - set(ANSWER_MOVES))
+        if unknown:
+            raise ValueError(f"answers の種類 {unknown} は {list(ANSWER_MOVES)} のいずれかにしてください")
+        return v  # the required ones are checked with the file (library.check_lines)
 
 
 class Triggers(Strict):
@@ -157,13 +265,16 @@ class Triggers(Strict):
     calm: Annotated[list[NonEmpty], Field(min_length=1)]
 
 
+Closing = Annotated[list[LineItem], Field(min_length=2)]
+
+
 class ClosingLines(Strict):
-    resolved: Annotated[list[NonEmpty], Field(min_length=2)]
-    escalated: Annotated[list[NonEmpty], Field(min_length=2)]
-    ended_by_trainee: Annotated[list[NonEmpty], Field(min_length=2)]
-    safe_exit: Annotated[list[NonEmpty], Field(min_length=2)]
-    client_left: Annotated[list[NonEmpty], Field(min_length=2)]
-    max_turns: Annotated[list[NonEmpty], Field(min_length=2)]
+    resolved: Closing
+    escalated: Closing
+    ended_by_trainee: Closing
+    safe_exit: Closing
+    client_left: Closing
+    max_turns: Closing
 
 
 class Persona(Strict):
@@ -452,6 +563,11 @@ class Assessment(Strict):
         default_factory=list,
         description="語はあったが行為として読まなかった基準（羅列・否定・不要・呼びかけ・譲歩のための言及）",
     )
+    acts: list[str] = Field(
+        default_factory=list,
+        description="対話上の行為（asked, apology, refused, deferred, laughed, gave:<種類>, announced:<種類>, "
+        "cited:contract, offered:estimate）。相手役の応答に使う",
+    )
 
     def score(self, cid: CriterionId | str) -> int | None:
         cs = self.scores.get(CriterionId(cid))
@@ -469,6 +585,24 @@ class ContextLine(Strict):
     text: str
 
 
+class DemandStatus(Strict):
+    """Where one of the persona's demands stands."""
+
+    id: str
+    status: Literal["made", "refused", "conceded", "deferred"] = "made"
+    made_turn: int = Field(default=0, ge=0, description="要求を出したターン（0 は冒頭）")
+    turn: int = Field(default=0, ge=0, description="今の状態になったターン")
+
+
+class Event(Strict):
+    """Something the trainee did that the client remembers: gave, asked or announced."""
+
+    kind: str = Field(description="gave: contact/promise/apology/meeting; asked: demand; announced: recording…")
+    turn: int = Field(ge=1)
+    demand: str | None = Field(default=None, description="関わる要求の ID")
+    text: str = Field(default="", description="受講者の言葉（根拠の引用）")
+
+
 class DirectorState(Strict):
     pressure: Annotated[int, Field(ge=0, le=4)] = 1
     stage: Annotated[int, Field(ge=0)] = 0
@@ -480,6 +614,20 @@ class DirectorState(Strict):
     reaction: Reaction | None = None
     outcome: Outcome = Outcome.in_progress
     ending_reason: str = ""
+    # the dialogue so far (stored with every turn: a resumed or retried session has it)
+    demands: list[DemandStatus] = Field(default_factory=list, description="要求ごとの状態")
+    gave: list[Event] = Field(default_factory=list, description="受講者が渡したもの")
+    asked: list[Event] = Field(default_factory=list, description="受講者の質問")
+    announced: list[Event] = Field(default_factory=list, description="受講者が告げたこと")
+    facts: list[str] = Field(default_factory=list, description="相手の台詞が立てた事実（sets）")
+    move: str | None = Field(default=None, description="相手がこのターンに答える受講者の動き")
+    elements: list[str] = Field(default_factory=list, description="毅然とした対応が続く間に使われた要素")
+    laughed_turns: list[int] = Field(default_factory=list)
+    hostile_turns: list[int] = Field(default_factory=list)
+    refused_turns: list[int] = Field(default_factory=list)
+
+    def demand(self, demand_id: str) -> DemandStatus | None:
+        return next((d for d in self.demands if d.id == demand_id), None)
 
 
 class Turn(Strict):

@@ -29,7 +29,7 @@ from simulator.llm.client import describe_error, make_chat_model
 from simulator.llm.guard import check_persona_line, clean_persona_line
 from simulator.models import OUTCOME_LABELS, REACTION_LABELS, ContextLine, Outcome
 from simulator.prompts import fence, render
-from simulator.voices.base import Voice, VoiceLine, VoiceRequest
+from simulator.voices.base import LineStream, Voice, VoiceLine, VoiceRequest
 
 log = logging.getLogger(__name__)
 
@@ -132,27 +132,6 @@ class LLMVoice:
             raise LLMUnavailable(describe_error(e)) from e
 
 
-class LineStream(Iterator[str]):
-    """The chunks of a line; once exhausted, ``line`` holds the whole :class:`VoiceLine`."""
-
-    def __init__(self, chunks: Generator[str, None, VoiceLine]) -> None:
-        self._chunks = chunks
-        self.line: VoiceLine | None = None
-
-    def __iter__(self) -> LineStream:
-        return self
-
-    def __next__(self) -> str:
-        try:
-            return next(self._chunks)
-        except StopIteration as stop:
-            self.line = stop.value
-            raise
-
-    def close(self) -> None:
-        self._chunks.close()
-
-
 def failed_notice(reason: str) -> str:
     return f"AIの応答が得られなかったため、オフラインの台本音声に切り替えました（理由: {reason}）"
 
@@ -189,7 +168,7 @@ class FallbackVoice:
     def _fallback(self, req: VoiceRequest, notice: str) -> VoiceLine:
         log.warning("persona voice %s fell back: %s", self.primary.name, notice)
         line = self.fallback.speak(req)
-        return VoiceLine(line.text, line.voice, [*line.notices, notice])
+        return VoiceLine(line.text, line.voice, [*line.notices, notice], sets=list(line.sets))
 
     def speak(self, req: VoiceRequest) -> VoiceLine:
         try:

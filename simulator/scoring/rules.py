@@ -723,8 +723,70 @@ class RuleJudge(VersionedJudge):
             hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
             notes=notes,
             words_without_act=sorted(r.rejected),
+            acts=dialogue_acts(a, r, lex),
         )
         return result, a
+
+
+# What a given-in demand type hands the client (the director remembers it).
+_GIVES = {"contact": "contact", "visit": "meeting", "private": "meeting"}
+# who an escalation hands the matter to, by the rubric pattern that found it
+_HANDOVER_TO = {"madoguchi": "desk", "head_office": "desk", "company_level": "desk", "pr": "desk",
+                "legal_dept": "legal", "lawyer": "legal", "police": "police"}  # fmt: skip
+_ESTIMATE_PATTERNS = {"yusho", "option", "separate_contract", "extra_cost", "separately", "separate_quote",
+                      "paid_separately"}  # fmt: skip
+
+
+def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
+    """What the reply does in the conversation, read from the same findings that scored it:
+    the client's voice answers these (a question, a contract cited, a recording announced...)."""
+    acts: list[str] = []
+
+    def add(act: str) -> None:
+        if act not in acts:
+            acts.append(act)
+
+    for f in r.concession:
+        if f.signal == "laughter":
+            add("laughed")
+        elif f.signal == "grovel":
+            add("gave:apology")
+        elif f.signal.startswith("accept_"):
+            add(f"gave:{_GIVES.get(f.signal.removeprefix('accept_'), 'promise')}")
+        else:
+            add("gave:promise")
+    if r.refusal or r.boundary:
+        add("refused")
+    if r.deferral and not r.concession:
+        add("deferred")
+    conceding = {a.sentence_of(f.start) for f in r.concession}
+    asked = any(p.question and p.sentence not in conceding for p in a.predicates) or any(
+        f.pattern.endswith(".please_tell") for f in r.acknowledge
+    )
+    if asked:
+        add("asked")
+    cushions = a.find(lex.sig(C.calm, "cushion"), "cushion")
+    if any(not any(c.start <= m.start < c.end for c in cushions) for m in a.find(lex.sig(C.calm, "apology"), "apology")):
+        add("apology")
+    for f in r.contract:
+        add("cited:contract")
+        if f.pattern.rsplit(".", 1)[-1] in _ESTIMATE_PATTERNS:
+            add("offered:estimate")
+    for f in r.refusal:
+        if f.pattern.rsplit(".", 1)[-1] in _ESTIMATE_PATTERNS:
+            add("offered:estimate")
+    for f in r.record:
+        add("announced:recording" if f.signal == "record" else "announced:writing")
+    for f in r.escalation:
+        if f.signal == "handover":
+            add(f"announced:{_HANDOVER_TO.get(f.pattern.rsplit('.', 1)[-1], 'superior')}")
+        elif f.signal == "legal":
+            add(f"announced:{_HANDOVER_TO.get(f.pattern.rsplit('.', 1)[-1], 'legal')}")
+        elif f.signal == "time_limit":
+            add("announced:time_limit")
+        elif f.signal == "leave":
+            add("announced:leaving")
+    return acts
 
 
 def _unscorable(text: str, jp: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +37,7 @@ class VoiceLine:
     text: str
     voice: str
     notices: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)  # facts the spoken line establishes
 
 
 class Voice(Protocol):
@@ -49,3 +50,24 @@ class Voice(Protocol):
     def stream(self, req: VoiceRequest) -> Iterator[str]:
         """The line in chunks as it is produced; the concatenation equals ``speak``'s text."""
         ...
+
+
+class LineStream(Iterator[str]):
+    """The chunks of a line; once exhausted, ``line`` holds the whole :class:`VoiceLine`."""
+
+    def __init__(self, chunks: Generator[str, None, VoiceLine]) -> None:
+        self._chunks = chunks
+        self.line: VoiceLine | None = None
+
+    def __iter__(self) -> LineStream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._chunks)
+        except StopIteration as stop:
+            self.line = stop.value
+            raise
+
+    def close(self) -> None:
+        self._chunks.close()
