@@ -287,6 +287,11 @@ def _read_replies(path: str) -> list[str]:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    if getattr(args, "scripts", None):
+        return _run_scripts(args)
+    if not args.persona:
+        print("--persona を指定してください / --persona is required", file=sys.stderr)
+        return 2
     try:
         replies = _read_replies(args.replies)
     except OSError as e:
@@ -308,6 +313,28 @@ def run_simulate(args: argparse.Namespace) -> int:
     else:
         print(_transcript_text(data))
     return 0
+
+
+def _run_scripts(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from simulator import responsiveness
+    from simulator.library import personas
+
+    try:
+        scripts = responsiveness.load_scripts(Path(args.scripts))
+    except (OSError, ValueError, KeyError) as e:
+        print(f"返答スクリプトを読めません / cannot read scripts: {e}", file=sys.stderr)
+        return 2
+    chosen = sorted(personas().values(), key=lambda p: p.id)
+    if args.persona and args.persona != "all":
+        chosen = [get_persona(args.persona)]
+    report = responsiveness.run(chosen, scripts, Path(args.out) if args.out else None, seed=args.seed)
+    if args.json:
+        print(json.dumps(responsiveness.as_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(responsiveness.summary(report))
+    return 1 if responsiveness.failed(report) else 0
 
 
 def _fmt_scores(scores: dict[str, int | None]) -> str:

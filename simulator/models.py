@@ -6,6 +6,7 @@ error that names the field, not a silently ignored key.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -304,6 +305,18 @@ class Persona(Strict):
     @property
     def difficulty_label(self) -> str:
         return DIFFICULTY_LABELS[self.difficulty]
+
+    @property
+    def short_title(self) -> str:
+        """The title without the channel it ends with (shown beside the channel anyway)."""
+        suffix = f"（{self.channel}）"
+        return self.title.removesuffix(suffix) if self.title != suffix else self.title
+
+    @field_validator("setting", "background")
+    @classmethod
+    def _join_folded_lines(cls, v: str) -> str:
+        # YAML's folded scalars join lines with a space, which Japanese text does not have
+        return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", v).strip()
 
     @property
     def scenario_label(self) -> str:

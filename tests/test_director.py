@@ -49,7 +49,23 @@ def assessment(
         },
         concession=flags.get("concession", False),
         hostile=flags.get("hostile", False),
+        acts=_acts(values, kinds, flags),
     )
+
+
+def _acts(values: dict[str, int | None], kinds: tuple[str, ...], flags: dict[str, bool]) -> list[str]:
+    """The dialogue acts a judge would report beside these scores."""
+    if flags.get("concession"):
+        return ["gave:promise"]
+    acts = ["refused"] if (values["firm"] or 0) >= 2 else []
+    if (values["contract"] or 0) >= 2:
+        acts.append("cited:contract")
+    if (values["record"] or 0) >= 2:
+        acts.append("announced:recording")
+    if (values["escalation"] or 0) >= 2:
+        named = {"handover": "superior", "legal": "legal", "time_limit": "time_limit", "leave": "leaving"}
+        acts += [f"announced:{named[k]}" for k in kinds]
+    return acts
 
 
 CONCEDE = assessment(calm=2, firm=0, concession=True)
@@ -124,12 +140,40 @@ def test_exemplary_replies_end_within_six_turns(persona: Persona) -> None:
     assert len(states) - 1 <= 6
 
 
-def test_hard_persona_needs_two_firm_turns_before_accepting_a_hand_off() -> None:
+def test_hard_persona_needs_three_firm_turns_before_accepting_a_hand_off() -> None:
     hard = next(p for p in PERSONAS if p.difficulty is Difficulty.hard and not p.physical_risk)
-    s1 = director.step(hard, director.initial_state(hard), EXEMPLARY, EXEMPLARY_TEXT).state
-    assert s1.outcome is Outcome.in_progress
-    s2 = director.step(hard, s1, EXEMPLARY, EXEMPLARY_TEXT).state
-    assert s2.outcome is Outcome.escalated
+    s = director.initial_state(hard)
+    for _ in range(2):
+        s = director.step(hard, s, EXEMPLARY, EXEMPLARY_TEXT).state
+        assert s.outcome is Outcome.in_progress, "two firm turns do not yet move a hard client"
+    s = director.step(hard, s, EXEMPLARY, EXEMPLARY_TEXT).state
+    assert s.outcome is Outcome.escalated
+
+
+def test_standard_persona_accepts_a_hand_off_backed_by_a_reason_at_once() -> None:
+    std = next(p for p in PERSONAS if p.difficulty is Difficulty.standard and not p.physical_risk)
+    s = director.step(std, director.initial_state(std), EXEMPLARY, EXEMPLARY_TEXT).state
+    assert s.outcome is Outcome.escalated
+
+
+def test_one_element_repeated_does_not_move_a_hard_client() -> None:
+    """Sustained firmness means more than one element: the same hand-off four times is not it."""
+    hard = next(p for p in PERSONAS if p.difficulty is Difficulty.hard and not p.physical_risk)
+    bare = assessment(calm=3, firm=2, escalation=2, kinds=("handover",))
+    bare.acts = ["announced:superior"]
+    states = run(hard, [bare] * 4, "上長に報告いたします。")
+    assert states[-1].firm_streak == 4 and states[-1].elements == ["escalation"]
+    assert states[-1].outcome is Outcome.in_progress
+
+
+def test_hard_phone_client_does_not_give_in_after_one_mention_of_the_rule_and_a_superior() -> None:
+    p = next(
+        p for p in PERSONAS if p.scenario is ScenarioId.phone_harassment and p.difficulty is Difficulty.hard
+    )
+    both = assessment(calm=2, firm=3, escalation=3, kinds=("time_limit", "handover"))
+    s = director.step(p, director.initial_state(p), FIRM, "お受けできません。").state
+    s = director.step(p, s, both, "20分を目安とさせていただきます。上長にも報告いたします。").state
+    assert s.outcome is Outcome.in_progress, "one mention of the rule and a superior is not yet sustained firmness"
 
 
 def test_leaving_for_safety_ends_a_sexual_harassment_scene_at_once() -> None:

@@ -115,7 +115,8 @@ def test_naming_another_persona_demand_never_made_is_flagged(engine: Engine) -> 
     s, p = play(
         engine,
         AUTOPARTS,
-        ["お話は伺います。ただ、契約書に定めた納期の変更は、会社の方針としてお受けできません。"],
+        # a neutral reply: the client stays on its first demand (a refusal would move it on)
+        ["お話は伺います。"],
     )
     said = s.opening + "".join((t.client_after or "") + (t.closing or "") for t in s.turns)
     assert "値引" not in said and "覚書" not in said  # precondition: only the deadline came up
@@ -126,7 +127,7 @@ def test_naming_another_persona_demand_never_made_is_flagged(engine: Engine) -> 
         "employee": NAME,
         "manager_instruction": "指示なし（未報告）",
         "demand": "本稼働日を1週間前倒しするよう求められた",
-        "result": "契約の納期を理由にお断りしたが、結論は出ず継続となった",
+        "result": "お話を伺ったが、結論は出ず継続となった",
     }
     ok = check_drill(base, s, p, NAME)
     assert ok.item("demand").ok, ok.item("demand").message

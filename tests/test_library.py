@@ -60,18 +60,21 @@ def test_personas_are_distinct_people_and_companies() -> None:
 
 
 @pytest.mark.parametrize("path", data_files(PERSONAS_DIR), ids=lambda p: p.stem)
-def test_scripted_lines_cover_every_stage_and_reaction(path: Path) -> None:
+def test_scripted_lines_cover_every_stage_reaction_and_move(path: Path) -> None:
+    from simulator.library import persona_lines
+    from simulator.models import REQUIRED_ANSWERS
+
     persona = load_persona(path)
-    seen: set[str] = set()
     for stage in persona.tactic_ladder:
         for reaction in Reaction:
             lines = getattr(stage.lines, reaction.value)
             assert len(lines) >= 3, f"{stage.name}/{reaction.value}"
-            assert len(set(lines)) == len(lines)
-            seen.update(lines)
+            assert any(not ln.conditional for ln in lines), f"{stage.name}/{reaction.value}: no line fits any moment"
+        for move in REQUIRED_ANSWERS:
+            assert stage.answers.get(move), f"{stage.name}: nothing answers {move}"
     # The voice never repeats a line: lines under different keys must differ too.
-    total = sum(len(getattr(s.lines, r.value)) for s in persona.tactic_ladder for r in Reaction)
-    assert len(seen) == total, "the same line appears under two stage/reaction keys"
+    texts = [ln.text for _, ln in persona_lines(persona)]
+    assert len(set(texts)) == len(texts), "the same line appears under two keys"
 
 
 @pytest.mark.parametrize("path", [*data_files(PERSONAS_DIR), *data_files(RUBRICS_DIR)], ids=lambda p: p.name)

@@ -80,10 +80,7 @@ def test_every_authored_line_of_the_shipped_personas_passes() -> None:
     personas = library.personas()
     assert len(personas) >= 14
     for p in personas.values():
-        lines = [*p.opening_lines]
-        for stage in p.tactic_ladder:
-            lines += [ln for pool in stage.lines.model_dump().values() for ln in pool]
-        lines += [ln for pool in p.closing_lines.model_dump().values() for ln in pool]
+        lines = [*p.opening_lines, *(ln.text for _, ln in library.persona_lines(p))]
         rejected = [(ln, check_persona_line(ln, p)) for ln in lines if check_persona_line(ln, p)]
         assert not rejected, (p.id, rejected[:3])
 

@@ -132,12 +132,9 @@ def test_server_stopped_mid_session_falls_back_and_the_session_goes_on() -> None
         server.stop()
     # The turn still happened: a scripted line from the persona file, rule scores, and notices.
     assert t2.voice == "scripted"
-    all_lines = {
-        ln
-        for st in PERSONA.tactic_ladder
-        for r in ("conceded", "held_firm", "hostile", "escalated", "neutral")
-        for ln in getattr(st.lines, r)
-    } | {ln for k in type(PERSONA.closing_lines).model_fields for ln in getattr(PERSONA.closing_lines, k)}
+    from simulator.library import persona_lines
+
+    all_lines = {ln.text for _, ln in persona_lines(PERSONA)}
     assert (t2.client_after or t2.closing) in all_lines
     assert [a.judge.split("@")[0] for a in t2.assessments] == ["hybrid"]
     assert any("オフライン" in n for n in t2.notices), t2.notices

@@ -27,7 +27,7 @@ from simulator.config import Settings
 from simulator.errors import LLMUnavailable
 from simulator.llm.client import describe_error, make_chat_model
 from simulator.llm.guard import check_persona_line, clean_persona_line
-from simulator.models import OUTCOME_LABELS, REACTION_LABELS, ContextLine, Outcome
+from simulator.models import REACTION_LABELS, ContextLine, Outcome, outcome_label
 from simulator.prompts import fence, render
 from simulator.voices.base import LineStream, Voice, VoiceLine, VoiceRequest
 
@@ -47,16 +47,37 @@ def persona_guard(text: str, req: VoiceRequest) -> str | None:
     return check_persona_line(text, req.persona, req.note)
 
 
+# what the client does with each trainee move (the director's choice, in words for the model)
+MOVE_TASKS: dict[str, str] = {
+    "question": "受講者は要求の中身を尋ねた。はぐらかさず、自分の要求を具体的に（何を・いつまでに・いくらで）言う。",
+    "contract": "受講者は契約・方針を根拠に示した。それを軽んじたりねじ曲げたりしつつ、要求を押し通そうとする。",
+    "recording": "受講者は記録・録音・書面化を告げた。それに反応する（動揺・反発）が、要求は取り下げない。",
+    "time_limit": "受講者は対応時間の区切りを告げた。まだ話は終わっていないと食い下がる。",
+    "escalation": "受講者は上長・窓口・会社としての対応を持ち出した。受講者が名前を出した相手についてだけ反応する。",
+    "apology": "受講者は謝罪した。謝罪を弱みとして突き、態度は和らげない。",
+    "estimate": "受講者は有償の見積もり・別契約を示した。金を払う気はないと押し返す。",
+    "legal": "受講者は警察・弁護士・法的対応に触れた。それに反応する（ひるみつつも強がる）。",
+    "leave": "受講者は退席・終了を告げた。引き留めようとする。",
+}
+
+
 def _examples(req: VoiceRequest) -> list[str]:
-    """A few authored lines for this moment, as a register sample for the model."""
-    p = req.persona
-    if req.closing:
-        return list(getattr(p.closing_lines, req.state.outcome.value))[:2]
-    stage = p.tactic_ladder[min(req.state.stage, len(p.tactic_ladder) - 1)]
-    return list(getattr(stage.lines, req.reaction.value))[:3]
+    """A few authored lines that fit this moment (their conditions hold), as a register sample."""
+    from simulator import dialogue
+    from simulator.voices.scripted import candidate_pools
+
+    now = dialogue.facts(req.persona, req.state)
+    out: list[str] = []
+    for pool in candidate_pools(req):
+        out += [ln.text for ln in pool if dialogue.holds(ln, now) and ln.text not in out]
+        if len(out) >= 3:
+            break
+    return out[: 2 if req.closing else 3]
 
 
 def persona_system_prompt(req: VoiceRequest) -> str:
+    from simulator import dialogue
+
     p = req.persona
     index = min(req.state.stage, len(p.tactic_ladder) - 1)
     outcome = req.state.outcome if req.closing else Outcome.in_progress
@@ -70,8 +91,11 @@ def persona_system_prompt(req: VoiceRequest) -> str:
         note=req.note,
         reaction_label=REACTION_LABELS[req.reaction],
         closing=req.closing,
-        outcome_label=OUTCOME_LABELS[outcome],
+        outcome_label=outcome_label(outcome, p.channel),
         examples=_examples(req),
+        dialogue=dialogue.summary_ja(p, req.state),
+        move_task=MOVE_TASKS.get(req.state.move or "", "") if not req.closing else "",
+        granted_all=bool(req.state.demands_granted) and not req.state.refused_turns,
     )
 
 

@@ -464,14 +464,48 @@ class Reader:
 # ---------------------------------------------------------------------- scoring
 
 
+def _whole(a: Analysis, start: int, end: int) -> tuple[int, int]:
+    """The span widened to whole words: never 「受けできません」 for 「お受けできません」, never
+    「うるさ」 for 「うるさい」, never a quote ending on 「お」."""
+    for t in a.tokens:
+        if t.start < start < t.end:
+            start = t.start
+        if t.start < end < t.end:
+            end = t.end
+    before = next((t for t in a.tokens if t.end == start), None)
+    if before is not None and before.pos1 == "接頭辞":
+        start = before.start
+    last = next((t for t in a.tokens if t.end == end), None)
+    if last is not None and last.pos1 == "接頭辞":
+        nxt = next((t for t in a.tokens if t.start == end), None)
+        if nxt is not None:
+            end = nxt.end
+    # a verb cut before its inflection (「おっしゃっ」) takes it (「おっしゃって」「応じません」)
+    last = next((t for t in a.tokens if t.end == end), None)
+    while last is not None and last.pos1 in ("動詞", "助動詞"):
+        nxt = next((t for t in a.tokens if t.start == end), None)
+        if nxt is None or not (nxt.pos1 == "助動詞" or (nxt.pos1 == "助詞" and nxt.surface in ("て", "で"))):
+            break
+        end, last = nxt.end, nxt
+    return start, end
+
+
 def _quote(a: Analysis, fs: list[Finding], n: int = 2) -> str:
-    return "・".join(f"「{a.text[f.start : f.end]}」" for f in fs[:n])
+    words: list[str] = []
+    for f in fs:
+        s, e = _whole(a, f.start, f.end)
+        w = a.text[s:e]
+        if w not in words and not any(w in x for x in words):
+            words.append(w)
+        if len(words) >= n:
+            break
+    return "・".join(f"「{w}」" for w in words)
 
 
 def _evidence(a: Analysis, fs: list[Finding]) -> list[Evidence]:
     out = []
     for f in fs[:6]:
-        s, e = a.norm.span(f.start, f.end)
+        s, e = a.norm.span(*_whole(a, f.start, f.end))
         out.append(Evidence(text=a.norm.original[s:e], start=s, end=e, signal=f.signal, pattern=f.pattern))
     return out
 

@@ -20,7 +20,7 @@ import gradio as gr  # noqa: E402  (the environment above must be set before imp
 from simulator.ui import history, practice, review  # noqa: E402
 from simulator.ui import strings as S  # noqa: E402
 from simulator.ui.common import current_user  # noqa: E402
-from simulator.ui.services import Services  # noqa: E402
+from simulator.ui.services import MAX_REPLY_CHARS, Services  # noqa: E402
 
 CSS = """
 #app-header h1 {margin-bottom: 0}
@@ -31,9 +31,17 @@ CSS = """
 .notice-box {background: #fff7e0; border-left: 4px solid #f0a500; padding: 6px 10px; border-radius: 4px; color: #5a3d00}
 .notice-box ul {margin: 2px 0 0 1em}
 #status {font-weight: 600}
-.chips {display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0}
-.chip {border-radius: 8px; padding: 6px 10px; min-width: 150px; max-width: 240px; font-size: 0.9em;
+.chips {display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 8px; margin: 4px 0}
+@media (max-width: 900px) {.chips {grid-template-columns: repeat(auto-fill, minmax(160px, 1fr))}}
+.chip {border-radius: 8px; padding: 6px 10px; font-size: 0.9em; overflow-wrap: anywhere;
   border: 1px solid #ccc; background: #f6f6f6; color: #222}
+.chip details.more {font-size: 0.8em; color: #555; margin-top: 2px}
+.chip details.more summary {cursor: pointer; color: #2a5db0}
+/* the chat's own 「clear」 would blank the view while the session goes on */
+#chat .icon-button-wrapper.top-panel {display: none}
+#reply-count {font-size: 0.85em; color: #666; text-align: right; margin-top: 2px}
+#reply-count.near {color: #a15c00; font-weight: 600}
+#reply-count.over {color: #b00020; font-weight: 700}
 .chip.s3, .chip.s2 {background: #e7f6ec; border-color: #6cbf84}
 .chip.s1 {background: #f3f3f3}
 .chip.s0 {background: #fde8e8; border-color: #e07070}
@@ -47,6 +55,64 @@ CSS = """
   #report {position: absolute; left: 0; top: 0; width: 100%}
 }
 """
+
+
+# Enter sends, Shift+Enter is a newline, and nothing is sent while an IME is composing (the
+# Enter that confirms a kana-kanji conversion). A counter under the box shows the length
+# against the limit. Listeners sit on the document in the capture phase, before Gradio's own.
+PAGE_JS = """
+() => {
+  const LIMIT = %(limit)d;
+  const box = () => document.querySelector('#reply textarea');
+  document.addEventListener('compositionstart', (e) => {
+    if (e.target === box()) e.target.dataset.composing = '1';
+  }, true);
+  document.addEventListener('compositionend', (e) => {
+    if (e.target === box()) setTimeout(() => { delete e.target.dataset.composing; }, 0);
+  }, true);
+  const onKey = (e) => {
+    if (e.target !== box() || e.key !== 'Enter') return;
+    const composing = e.isComposing || e.keyCode === 229 || e.target.dataset.composing === '1';
+    if (composing) { e.stopImmediatePropagation(); return; }
+    if (e.shiftKey) { e.stopImmediatePropagation(); return; }  // newline, no submit
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    if (e.type === 'keydown') {
+      const send = document.querySelector('#send');
+      if (send && !send.disabled) send.click();
+    }
+  };
+  document.addEventListener('keydown', onKey, true);
+  document.addEventListener('keypress', onKey, true);
+  const count = () => {
+    const b = box();
+    if (!b) return;
+    let c = document.querySelector('#reply-count');
+    if (!c) {
+      c = document.createElement('div');
+      c.id = 'reply-count';
+      c.setAttribute('aria-live', 'polite');
+      b.closest('#reply').appendChild(c);
+    }
+    const n = [...b.value].length;
+    const text = %(fmt)s;
+    const cls = n > LIMIT ? 'over' : (n > LIMIT * 0.9 ? 'near' : '');
+    // only touch the DOM on a change: the observer below would otherwise wake itself forever
+    if (c.textContent !== text) c.textContent = text;
+    if (c.className !== cls) c.className = cls;
+  };
+  document.addEventListener('input', (e) => { if (e.target === box()) count(); }, true);
+  // the box is re-rendered (cleared after a send, a new session): keep the counter in step
+  new MutationObserver(() => { if (box() && !document.querySelector('#reply-count')) count(); })
+    .observe(document.body, {childList: true, subtree: true});
+  setInterval(count, 500);
+}
+"""
+
+
+def page_js() -> str:
+    fmt = "`" + S.CHAR_COUNT.replace("{n}", "${n}").replace("{limit}", "${LIMIT}") + "`"
+    return PAGE_JS % {"limit": MAX_REPLY_CHARS, "fmt": fmt}
 
 
 def create_ui(services: Services) -> gr.Blocks:
@@ -141,6 +207,7 @@ def main() -> int:
         auth_message=S.AUTH_MESSAGE,
         show_error=True,
         css=CSS,
+        js=page_js(),
         footer_links=[],
         quiet=True,
     )

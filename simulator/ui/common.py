@@ -14,7 +14,12 @@ from simulator.ui.services import Services
 
 def fail(message: str) -> NoReturn:
     """Stop the handler and show ``message`` to the user (also to an API caller)."""
-    raise gr.Error(message, print_exception=False)
+    raise gr.Error(message, title=S.ERROR_TITLE, print_exception=False)
+
+
+def warn(message: str) -> None:
+    """A Japanese toast (Gradio's own title would read 「Warning」)."""
+    gr.Warning(message, title=S.WARNING_TITLE)
 
 
 def local_time(dt: datetime) -> datetime:

@@ -13,17 +13,17 @@ from simulator.library import get_rubric
 from simulator.models import (
     CRITERIA,
     CRITERION_LABELS,
-    OUTCOME_LABELS,
     SCENARIO_LABELS,
     Assessment,
     Outcome,
     ScenarioId,
     Session,
     Turn,
+    outcome_label,
 )
 from simulator.store import AccessDenied, NotFound
 from simulator.ui import strings as S
-from simulator.ui.common import current_user, fail
+from simulator.ui.common import current_user, fail, warn
 from simulator.ui.services import MAX_REPLY_CHARS, Services
 
 
@@ -32,24 +32,29 @@ def _limit(session: Any) -> float:
     return get_rubric().time_limit_minutes(session.scenario) or PHONE_TIME_LIMIT_MINUTES
 
 
+def shown(text: str) -> str:
+    """Text as typed: markup in a reply (「<script>」, 「**」) is shown, never interpreted."""
+    return html.escape(text, quote=False)
+
+
 def chat_messages(session: Session) -> list[dict[str, str]]:
-    msgs = [{"role": "assistant", "content": session.opening}]
+    msgs = [{"role": "assistant", "content": shown(session.opening)}]
     for t in session.turns:
-        msgs.append({"role": "user", "content": t.trainee})
+        msgs.append({"role": "user", "content": shown(t.trainee)})
         line = t.client_after or t.closing
         if line:
-            msgs.append({"role": "assistant", "content": line})
+            msgs.append({"role": "assistant", "content": shown(line)})
     return msgs
 
 
-def status_text(session: Session, persona_minutes: float) -> str:
+def status_text(session: Session, persona_minutes: float, channel: str | None = None) -> str:
     parts = [S.TURN_STATUS.format(turn=len(session.turns) + (0 if session.ended_at else 1))]
     if persona_minutes:
         parts.append(S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=_limit(session)))
         if session.state.elapsed_minutes >= _limit(session):
             parts.append(S.CLOCK_OVER)
     if session.outcome is not Outcome.in_progress:
-        parts.append(S.ENDED_STATUS.format(outcome=OUTCOME_LABELS[session.outcome]))
+        parts.append(S.ENDED_STATUS.format(outcome=outcome_label(session.outcome, channel)))
     return " ｜ ".join(parts)
 
 
@@ -63,14 +68,29 @@ def hints_html(a: Assessment | None, *, gentle: bool) -> str:
         score = cs.score if cs else None
         words = (S.SCORE_WORDS_GENTLE if gentle else S.SCORE_WORDS)[score]
         shown = words if gentle or score is None else f"{score} {words}"
-        reason = html.escape((cs.reason if cs else "").split("。")[0])
+        main, more = split_reason(cs.reason if cs else "")
+        extra = (
+            f'<details class="more"><summary>{S.REASON_MORE}</summary>{html.escape(more)}</details>' if more else ""
+        )
         cls = "na" if score is None else f"s{score}"
         chips.append(
             f'<div class="chip {cls}" data-criterion="{cid.value}">'
             f'<b>{CRITERION_LABELS[cid]}</b> <span class="val">{html.escape(shown)}</span>'
-            f'<div class="why">{reason}</div></div>'
+            f'<div class="why">{html.escape(main)}</div>{extra}</div>'
         )
     return f'<div class="chips">{"".join(chips)}</div>'
+
+
+_MORE_AT = ("。似た判定例", "。ルールの読み")
+
+
+def split_reason(reason: str) -> tuple[str, str]:
+    """The reason whole: what decided the score first, the model's examples and the rules'
+    reading (hybrid judge) folded under 「詳しく」. Nothing is cut."""
+    cut = min((i for i in (reason.find(m) for m in _MORE_AT) if i >= 0), default=-1)
+    if cut < 0:
+        return reason, ""
+    return reason[: cut + 1], reason[cut + 1 :]
 
 
 def notice_text(turn: Turn | None) -> str:
@@ -83,7 +103,7 @@ def notice_text(turn: Turn | None) -> str:
 def header_text(services: Services, session: Session) -> str:
     p = services.personas()[session.persona_id]
     return (
-        f"### {p.title}（{p.difficulty_label}・{p.channel}）\n"
+        f"### {p.short_title}（{p.difficulty_label}・{p.channel}）\n"
         f"**相手**: {p.client.company} {p.client.role} {p.client.name}　**あなた**: {p.trainee_role}\n\n"
         f"**場面**: {p.setting}\n\n"
         f"> 手引書 {p.manual_passage.section}: 「{p.manual_passage.quote}」"
@@ -114,7 +134,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
                     ]
                     for p in group:
                         lines.append(
-                            f"- **{p.difficulty_label}**・{p.channel}：{p.title}"
+                            f"- **{p.difficulty_label}**・{p.channel}：{p.short_title}"
                             f"（{p.client.industry} {p.client.role}）"
                         )
                     gr.Markdown("\n".join(lines))
@@ -132,7 +152,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         header = gr.Markdown(elem_id="session-header")
         status = gr.Markdown(elem_id="status")
         notice = gr.HTML(elem_id="notice")
-        chat = gr.Chatbot(label=S.CHAT_LABEL, elem_id="chat", height=420, buttons=["copy"])
+        chat = gr.Chatbot(label=S.CHAT_LABEL, elem_id="chat", height=420, buttons=[], render_markdown=False)
         hints = gr.HTML(elem_id="hints")
         with gr.Row():
             reply = gr.Textbox(
@@ -148,6 +168,10 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             hints_on = gr.Checkbox(value=True, label=S.HINTS, elem_id="hints-toggle")
             gentle = gr.Checkbox(value=False, label=S.LOW_ANXIETY, elem_id="gentle-toggle")
             end_btn = gr.Button(S.END, variant="stop", size="sm", elem_id="end")
+        with gr.Row(visible=False, elem_id="end-confirm") as end_confirm:
+            gr.Markdown(S.END_CONFIRM)
+            end_yes = gr.Button(S.END_YES, variant="stop", size="sm", elem_id="end-yes")
+            end_no = gr.Button(S.END_NO, size="sm", elem_id="end-no")
         with gr.Row(visible=False, elem_id="ended-row") as ended_row:
             to_report = gr.Button("報告書を見る", variant="primary", elem_id="to-report")
             back = gr.Button(S.BACK_TO_PICKER, elem_id="back")
@@ -174,7 +198,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             gr.update(visible=False),
             gr.update(visible=True),
             header_text(services, session),
-            status_text(session, p.minutes_per_turn),
+            status_text(session, p.minutes_per_turn, p.channel),
             notice_text(turn),
             chat_messages(session),
             hints_html(turn.assessment, gentle=is_gentle) if (turn and show_hints) else "",
@@ -222,12 +246,12 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         if not sid:
             fail(S.NO_SESSION)
         if not text or not text.strip():
-            gr.Warning(S.EMPTY_REPLY)
+            warn(S.EMPTY_REPLY)
             yield [gr.skip() for _ in view]
             return
         if len(text) > MAX_REPLY_CHARS:
             # Refuse rather than cut: the text stays in the box for the trainee to shorten.
-            gr.Warning(S.REPLY_TOO_LONG.format(limit=MAX_REPLY_CHARS))
+            warn(S.REPLY_TOO_LONG.format(limit=MAX_REPLY_CHARS))
             yield [gr.skip() for _ in view]
             return
         try:
@@ -237,7 +261,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         if session.outcome is not Outcome.in_progress:
             fail(S.SESSION_ENDED)
         # Show the trainee's words at once, then the client's line as it is spoken.
-        base = chat_messages(session) + [{"role": "user", "content": text}]
+        base = chat_messages(session) + [{"role": "user", "content": shown(text)}]
         out = render(session, None, False, is_gentle)
         out[5] = base + [{"role": "assistant", "content": "…"}]
         out[8] = gr.update(value="", interactive=False)
@@ -248,7 +272,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             while True:
                 spoken += next(stream)
                 partial = list(out)
-                partial[5] = base + [{"role": "assistant", "content": spoken}]
+                partial[5] = base + [{"role": "assistant", "content": shown(spoken)}]
                 yield partial
         except StopIteration as stop:
             session, turn = stop.value
@@ -257,8 +281,9 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         yield render(session, turn, show_hints, is_gentle)
 
     send_inputs = [reply, session_id, hints_on, gentle]
+    # Enter sends through this button (the page script: IME composition never sends, Shift+Enter
+    # is a newline), so the text box itself has no submit of its own.
     send.click(on_send, send_inputs, view, api_name="send")
-    reply.submit(on_send, send_inputs, view, api_visibility="private")
 
     def on_end(sid: str | None, request: gr.Request) -> list[Any]:
         user = current_user(services, request)
@@ -270,7 +295,18 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             fail(S.ACCESS_DENIED)
         return render(session, None, False, False)
 
-    end_btn.click(on_end, [session_id], view, api_name="end")
+    def ask_end() -> list[Any]:
+        return [gr.update(visible=True), gr.update(visible=False)]
+
+    def keep_going() -> list[Any]:
+        return [gr.update(visible=False), gr.update(visible=True)]
+
+    # ending early asks first: the scene is recorded unresolved
+    end_btn.click(ask_end, None, [end_confirm, end_btn], api_visibility="private")
+    end_no.click(keep_going, None, [end_confirm, end_btn], api_visibility="private")
+    end_yes.click(on_end, [session_id], view, api_name="end").then(
+        lambda: gr.update(visible=False), None, end_confirm, api_visibility="private"
+    )
 
     def on_back() -> list[Any]:
         return [gr.update(visible=True), gr.update(visible=False)]
