@@ -7,6 +7,7 @@ directly gives a trainee no more than the page does.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -102,9 +103,23 @@ PAGE_JS = """
     if (c.className !== cls) c.className = cls;
   };
   document.addEventListener('input', (e) => { if (e.target === box()) count(); }, true);
+  // Gradio titles its toasts with the type in English (「Warning」): say it in Japanese
+  const TITLES = %(titles)s;
+  const localize = () => {
+    document.querySelectorAll('.toast-title').forEach((t) => {
+      const span = t.querySelector('span') || t;
+      for (const node of span.childNodes) {
+        if (node.nodeType === 3 && TITLES[node.textContent.trim()]) node.textContent = TITLES[node.textContent.trim()];
+      }
+    });
+    document.querySelectorAll('[data-testid="toast-close"][aria-label="Close"]').forEach(
+      (b) => b.setAttribute('aria-label', '閉じる'));
+  };
   // the box is re-rendered (cleared after a send, a new session): keep the counter in step
-  new MutationObserver(() => { if (box() && !document.querySelector('#reply-count')) count(); })
-    .observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(() => {
+    if (box() && !document.querySelector('#reply-count')) count();
+    localize();
+  }).observe(document.body, {childList: true, subtree: true});
   setInterval(count, 500);
 }
 """
@@ -112,7 +127,8 @@ PAGE_JS = """
 
 def page_js() -> str:
     fmt = "`" + S.CHAR_COUNT.replace("{n}", "${n}").replace("{limit}", "${LIMIT}") + "`"
-    return PAGE_JS % {"limit": MAX_REPLY_CHARS, "fmt": fmt}
+    titles = json.dumps({"Warning": S.WARNING_TITLE, "Error": S.ERROR_TITLE, "Info": S.INFO_TITLE}, ensure_ascii=False)
+    return PAGE_JS % {"limit": MAX_REPLY_CHARS, "fmt": fmt, "titles": titles}
 
 
 def create_ui(services: Services) -> gr.Blocks:

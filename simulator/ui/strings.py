@@ -38,6 +38,7 @@ ENDED_STATUS = "練習は終了しました: {outcome}"
 FALLBACK_TITLE = "⚠ お知らせ"
 WARNING_TITLE = "ご確認ください"
 ERROR_TITLE = "エラー"
+INFO_TITLE = "お知らせ"
 REASON_MORE = "詳しく"
 
 EMPTY_REPLY = "返答を入力してください。"

@@ -64,7 +64,7 @@ def test_enter_sends_shift_enter_breaks_the_line_and_ime_composition_never_sends
     expect(box).to_have_value("申し訳\nございません。")
 
     # The counter shows the length against the limit.
-    expect(page.locator("#reply-count")).to_have_text("15 / 2000文字")
+    expect(page.locator("#reply-count")).to_have_text("11 / 2000文字")
 
     # Enter sends.
     box.fill("お話は伺います。ただ、会社の方針としてそのご要望にはお応えできません。")
@@ -93,8 +93,8 @@ def test_a_reply_with_markup_is_shown_as_typed_and_toasts_are_japanese(
     sign_in(page, app_server.url, "kato")
     start(page, ONLINE.id)
     # the header names the channel once
-    header = page.locator("#session-header").inner_text()
-    assert header.count(ONLINE.channel) == 1, header
+    title = page.locator("#session-header h3").inner_text()
+    assert title.count(ONLINE.channel) == 1, title
     page.locator("#send").click()
     toast = page.locator(".toast-body")
     expect(toast.first).to_contain_text("返答を入力してください。", timeout=15_000)
