@@ -131,15 +131,22 @@ def record(persona: Persona, state: DirectorState, acts: list[str], reaction: Re
     current = pending(state) or (persona.demands[0].id if persona.demands else None)
     if reaction is Reaction.conceded:
         kinds = [a.split(":", 1)[1] for a in acts if a.startswith("gave:")]
+        if not kinds:  # a concession the learned model read: what the reply hands over
+            kinds = [a.split(":", 1)[1] for a in acts if a.startswith("offers:")]
+        specific = [k for k in kinds if k != "promise"]
+        kinds = specific or kinds  # 「LINEはこちらです」 gives contact details, not a promise besides
         target = current
-        for kind in kinds:
-            # the concession goes to the demand it gives (a LINE ID answers the contact demand)
-            match = next(
-                (d.id for d in reversed(state.demands) if d.status != "conceded" and demand_kind(persona, d.id) == kind),
-                None,
+        for kind in specific:
+            # the concession goes to the demand it gives (a LINE ID answers the contact demand),
+            # one on the table first, else one the client has not voiced yet (it takes it anyway)
+            open_first = sorted(
+                (d for d in persona.demands if (st := state.demand(d.id)) is None or st.status != "conceded"),
+                key=lambda d: state.demand(d.id) is None,
             )
+            match = next((d.id for d in open_first if demand_kind(persona, d.id) == kind), None)
             if match:
                 target = match
+                make_demand(state, match, turn)
                 break
         if not kinds and target:
             kinds = [demand_kind(persona, target)]

@@ -771,15 +771,25 @@ _ESTIMATE_PATTERNS = {"yusho", "option", "separate_contract", "extra_cost", "sep
                       "paid_separately"}  # fmt: skip
 
 
+_TELL = {"教える", "聞かせる", "お聞かせ", "聞く", "伺う", "説明"}
+
+
 def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     """What the reply does in the conversation, read from the same findings that scored it:
-    the client's voice answers these (a question, a contract cited, a recording announced...)."""
+    the client's voice answers these (a question, a contract cited, a recording announced...).
+    ``gave:<kind>`` is a concession the rules read; ``offers:<kind>`` what the reply hands over
+    (contact, a meeting...) should it be a concession."""
     acts: list[str] = []
 
     def add(act: str) -> None:
         if act not in acts:
             acts.append(act)
 
+    # what the reply would hand over if it gives in, whatever the client asked (the learned
+    # model may read a concession the rules did not: the director still knows what was given)
+    for t in DEMAND_TYPES:
+        if a.find(lex.lex(f"accept_{t}"), t, check_neg=True):
+            add(f"offers:{_GIVES.get(t, 'promise')}")
     for f in r.concession:
         if f.signal == "laughter":
             add("laughed")
@@ -794,8 +804,17 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     if r.deferral and not r.concession:
         add("deferred")
     conceding = {a.sentence_of(f.start) for f in r.concession}
-    asked = any(p.question and p.sentence not in conceding for p in a.predicates) or any(
-        f.pattern.endswith(".please_tell") for f in r.acknowledge
+    # asking: a question, or a request to be told (「教えてください」「お聞かせください」), or a
+    # request around an embedded question (「何をご希望なのか、ご説明ください」)
+    asked = (
+        any(p.question and p.sentence not in conceding for p in a.predicates)
+        or any(f.pattern.endswith(".please_tell") for f in r.acknowledge)
+        or any(
+            p.request
+            and p.sentence not in conceding
+            and (p.lemma in _TELL or re.search(r"(の|ん)?か[、，]", a.sentence_text(p.sentence)))
+            for p in a.predicates
+        )
     )
     if asked:
         add("asked")
