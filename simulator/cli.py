@@ -248,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("play", cmd_play, "端末で練習 / practise in the terminal"),
     ):
         sp = sub.add_parser(name, help=hlp)
-        sp.add_argument("--persona", required=name == "play", help="ペルソナ ID（simulate --scripts では all も可）")
+        sp.add_argument(
+            "--persona", required=name == "play", help="ペルソナ ID（simulate --scripts では all も可）"
+        )
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--voice", choices=["scripted", "llm"], default=None)
         sp.add_argument("--judge", choices=["hybrid", "rules", "llm", "both"], default=None)
@@ -261,7 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
                 help="返答スクリプト集（YAML）を全ペルソナで実行し、応答の整合性を確認 / "
                 "run reply scripts against personas and check the client's responsiveness",
             )
-            sp.add_argument("--out", help="--scripts: 会話記録（JSON）の書き出し先 / where transcripts are written")
+            sp.add_argument(
+                "--out", help="--scripts: 会話記録（JSON）の書き出し先 / where transcripts are written"
+            )
             sp.add_argument("--json", action="store_true", help="JSON で出力 / print JSON")
         sp.set_defaults(func=func)
 

@@ -173,9 +173,9 @@ def record(persona: Persona, state: DirectorState, acts: list[str], reaction: Re
         state.asked.append(Event(kind="demand", turn=turn, demand=current, text=quote))
     for a in acts:
         kind = a.split(":", 1)[1] if ":" in a else a
-        if a.startswith(("announced:", "cited:", "offered:")) or a == "apology":
-            if not any(e.kind == kind and e.turn == turn for e in state.announced):
-                state.announced.append(Event(kind=kind, turn=turn, demand=current, text=quote))
+        said = a.startswith(("announced:", "cited:", "offered:")) or a == "apology"
+        if said and not any(e.kind == kind and e.turn == turn for e in state.announced):
+            state.announced.append(Event(kind=kind, turn=turn, demand=current, text=quote))
 
 
 def firm_elements(acts: list[str]) -> set[str]:
@@ -263,11 +263,19 @@ def known_fact(name: str, persona: Persona, own: set[str]) -> bool:
 def summary_ja(persona: Persona, state: DirectorState) -> list[str]:
     """The dialogue so far in short Japanese lines (for the LLM voice and the trainer)."""
     names = {d.id: d.text for d in persona.demands}
-    status_ja = {"made": "要求中", "refused": "断られた", "conceded": "受講者が応じた", "deferred": "回答保留"}
-    out = [
-        f"要求「{names.get(d.id, d.id)}」: {status_ja[d.status]}（ターン{d.turn}）" for d in state.demands
-    ]
-    gave_ja = {"contact": "連絡先", "promise": "約束", "apology": "謝罪（平謝り）", "meeting": "面会・誘いへの同意"}
+    status_ja = {
+        "made": "要求中",
+        "refused": "断られた",
+        "conceded": "受講者が応じた",
+        "deferred": "回答保留",
+    }
+    out = [f"要求「{names.get(d.id, d.id)}」: {status_ja[d.status]}（ターン{d.turn}）" for d in state.demands]
+    gave_ja = {
+        "contact": "連絡先",
+        "promise": "約束",
+        "apology": "謝罪（平謝り）",
+        "meeting": "面会・誘いへの同意",
+    }
     out += [f"受講者が渡したもの: {gave_ja.get(e.kind, e.kind)}（ターン{e.turn}）" for e in state.gave]
     out += [f"受講者の質問（ターン{e.turn}）:「{e.text}」" for e in state.asked]
     ann_ja = {

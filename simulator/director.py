@@ -122,13 +122,19 @@ def firm_enough(persona: Persona, state: DirectorState) -> bool:
     return n >= 2 or (n >= 1 and kinds >= 2)
 
 
-_LEAVE_VERB = {"電話": "電話を切る", "オンライン会議": "会議から退出する", "メール・SNS": "やり取りを打ち切る"}
+_LEAVE_VERB = {
+    "電話": "電話を切る",
+    "オンライン会議": "会議から退出する",
+    "メール・SNS": "やり取りを打ち切る",
+}
 
 
 def _walks_off(persona: Persona) -> str:
-    return {"電話": "電話を切った", "オンライン会議": "会議から退出した", "メール・SNS": "やり取りを打ち切った"}.get(
-        persona.channel, "席を立った"
-    )
+    return {
+        "電話": "電話を切った",
+        "オンライン会議": "会議から退出した",
+        "メール・SNS": "やり取りを打ち切った",
+    }.get(persona.channel, "席を立った")
 
 
 def _next_demand(persona: Persona, state: DirectorState) -> str | None:

@@ -208,7 +208,10 @@ def check_lines(path: Path, persona: Persona) -> None:
         (f"tactic_ladder[{i}].lines.{r.value}", getattr(st.lines, r.value))
         for i, st in enumerate(persona.tactic_ladder)
         for r in Reaction
-    ] + [(f"closing_lines.{o}", getattr(persona.closing_lines, o)) for o in type(persona.closing_lines).model_fields]
+    ] + [
+        (f"closing_lines.{o}", getattr(persona.closing_lines, o))
+        for o in type(persona.closing_lines).model_fields
+    ]
     for where, pool in pools:
         if all(line.conditional for line in pool):
             raise DataFileError(

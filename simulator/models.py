@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class Strict(BaseModel):
@@ -136,6 +144,7 @@ _CHANNEL_OUTCOME_LABELS: dict[str, dict[Outcome, str]] = {
 def outcome_label(outcome: Outcome, channel: str | None = None) -> str:
     """The ending in words that fit the channel (対面 by default)."""
     return _CHANNEL_OUTCOME_LABELS.get(channel or "", {}).get(outcome) or OUTCOME_LABELS[outcome]
+
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -610,7 +619,9 @@ class DemandStatus(Strict):
 class Event(Strict):
     """Something the trainee did that the client remembers: gave, asked or announced."""
 
-    kind: str = Field(description="gave: contact/promise/apology/meeting; asked: demand; announced: recording…")
+    kind: str = Field(
+        description="gave: contact/promise/apology/meeting; asked: demand; announced: recording…"
+    )
     turn: int = Field(ge=1)
     demand: str | None = Field(default=None, description="関わる要求の ID")
     text: str = Field(default="", description="受講者の言葉（根拠の引用）")

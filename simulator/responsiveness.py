@@ -1,7 +1,8 @@
 """Does the client listen? Run reply scripts against personas and check every transcript.
 
 ``python -m simulator simulate --scripts FILE [--persona ID|all] [--out DIR]`` plays each
-script (one trainee reply per turn) against each persona with the offline judge and voice,
+script (one trainee reply per turn) against each persona with the offline judge and voice
+(the scene closes at the script's last reply if nothing ended it before),
 writes the transcripts as JSON, and checks each session for:
 
 - ``violated``: a client line spoken while its conditions (``requires`` / ``unless``) did not
@@ -9,8 +10,10 @@ writes the transcripts as JSON, and checks each session for:
 - ``repeated``: the same client line twice in one session (must be 0);
 - ``no_closing``: the scene ended without a closing line; ``closing_mid_scene``: a closing line
   spoken while the scene went on; ``wrong_pool``: a closing line of another outcome;
-- ``contradicting_closing``: a closing whose conditions do not fit how the session went, or an
-  ending that contradicts the record (``resolved`` after a concession).
+- ``contradicting_closing``: a closing whose conditions do not fit how the session went, one
+  that an independent audit finds contradicting it (「はぐらかされた」 after every demand was
+  granted, thanks for agreeing after none was), or an ending that contradicts the record
+  (``resolved`` after a concession).
 
 It also measures how often a trainee move (a question, a contract cited...) was answered by a
 line written for that move.
@@ -19,6 +22,7 @@ line written for that move.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +73,9 @@ def load_scripts(path: Path) -> list[Script]:
     for i, raw in enumerate(data.get("scripts", [])):
         where = f"{path.name}: scripts[{i}]"
         if raw.get("kind") not in SCRIPT_KINDS:
-            raise ValueError(f"{where}.kind は {SCRIPT_KINDS} のいずれか / kind must be one of {SCRIPT_KINDS}")
+            raise ValueError(
+                f"{where}.kind は {SCRIPT_KINDS} のいずれか / kind must be one of {SCRIPT_KINDS}"
+            )
         replies = [str(r) for r in raw.get("replies", []) if str(r).strip()]
         if not replies:
             raise ValueError(f"{where}.replies が空です / no replies")
@@ -90,6 +96,26 @@ def _facts_when_spoken(persona: Persona, turn: Turn, line: Line) -> set[str]:
     state = turn.state.model_copy(deep=True)
     state.facts = [f for f in state.facts if f not in line.sets]
     return dialogue.facts(persona, state)
+
+
+# An audit that does not trust the authors' conditions: words a closing cannot say after the
+# client got everything it asked for, or after it got nothing. (Only this check reads them.)
+_REFUSED_WORDS = re.compile(
+    r"はぐらかさ|断られ|結局何も|何も決まら|平行線|首を縦に|結論が出ませ|結論は出な|決まらなかった"
+)
+_AGREED_WORDS = re.compile(
+    r"話がわかる|話が分かる|助かりま|助かるよ|決まりだ|決まりね|約束しましたよ|約束したからな|素直が一番"
+)
+
+
+def _audit_closing(persona: Persona, turn: Turn) -> str:
+    now = dialogue.facts(persona, turn.state)
+    text = turn.closing or ""
+    if "conceded_all" in now and (m := _REFUSED_WORDS.search(text)):
+        return f"要求をすべて通したのに「{m.group(0)}」"
+    if "held_firm_throughout" in now and (m := _AGREED_WORDS.search(text)):
+        return f"一度も譲歩していないのに「{m.group(0)}」"
+    return ""
 
 
 def check_session(persona: Persona, session: Session, script: str = "") -> list[Problem]:
@@ -121,6 +147,8 @@ def check_session(persona: Persona, session: Session, script: str = "") -> list[
                     flag(t.index, "wrong_pool", text, f"結末 {t.state.outcome.value} に {where} の台詞")
                 if bad:
                     flag(t.index, "contradicting_closing", text, f"{where}: {', '.join(bad)}")
+                elif why := _audit_closing(persona, t):
+                    flag(t.index, "contradicting_closing", text, f"{where}: {why}")
             else:
                 if closing_line:
                     flag(t.index, "closing_mid_scene", text, f"場面が続くのに締めの台詞（{where}）")
@@ -145,9 +173,7 @@ def _answered(persona: Persona, t: Turn, index: dict[str, tuple[str, Line]]) -> 
     return move, any(f".answers.{k}[" in where for k in kinds)
 
 
-def run(
-    personas: list[Persona], scripts: list[Script], out_dir: Path | None = None, seed: int = 0
-) -> Report:
+def run(personas: list[Persona], scripts: list[Script], out_dir: Path | None = None, seed: int = 0) -> Report:
     from simulator.engine import Engine, session_json
 
     report = Report()
@@ -156,6 +182,9 @@ def run(
         for p in personas:
             index = _index(p)
             for sc in scripts:
+                # the scene closes at the script's last reply at the latest, so that every
+                # session ends with a closing line to check
+                engine.max_turns = len(sc.replies)
                 session = engine.start(p, seed=seed)
                 for reply in sc.replies:
                     if session.outcome is not Outcome.in_progress:
@@ -193,7 +222,8 @@ def summary(report: Report) -> str:
         "結末: " + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())),
         "受講者の動きに、その動きへの台詞で答えた割合: "
         + ", ".join(
-            f"{m} {report.answered[m]}/{report.moves[m]}" for m in sorted(report.moves, key=lambda m: -report.moves[m])
+            f"{m} {report.answered[m]}/{report.moves[m]}"
+            for m in sorted(report.moves, key=lambda m: -report.moves[m])
         ),
     ]
     for p in report.problems[:20]:

@@ -164,7 +164,9 @@ def test_a_client_who_got_everything_never_closes_as_if_refused(engine: Engine) 
             s = play(engine, p, ["承知しました。おっしゃる通りにいたします。"] * 12, seed)
             assert s.outcome is Outcome.max_turns
             closing = s.turns[-1].closing or ""
-            assert "はぐらかさ" not in closing and "決まらな" not in closing and "平行線" not in closing, closing
+            assert "はぐらかさ" not in closing and "決まらな" not in closing and "平行線" not in closing, (
+                closing
+            )
 
 
 # --------------------------------------------------------------------------- the check
@@ -197,7 +199,14 @@ def test_an_unknown_fact_in_a_persona_file_names_the_file_and_the_field(tmp_path
     src = (ROOT / "personas" / "verbal_abuse_standard_construction.yaml").read_text(encoding="utf-8")
     first = src.index("held_firm:\n") + len("held_firm:\n")
     indent = src[first:].index("-")
-    bad = src[:first] + " " * indent + "- text: 笑ったな？\n" + " " * indent + "  requires: [lauhged]\n" + src[first:]
+    bad = (
+        src[:first]
+        + " " * indent
+        + "- text: 笑ったな？\n"
+        + " " * indent
+        + "  requires: [lauhged]\n"
+        + src[first:]
+    )
     path = tmp_path / "verbal_abuse_standard_construction.yaml"
     path.write_text(bad, encoding="utf-8")
     with pytest.raises(DataFileError) as e:
@@ -219,7 +228,9 @@ def test_the_llm_voice_is_told_the_facts_so_far_and_what_to_answer(openai_server
         engine.take_turn(s, "恐れ入りますが、ご用件を具体的にお聞かせいただけますか。", p)
     finally:
         engine.close()
-    voice_requests: list[Any] = [r for r in openai_server.requests if "response_format" not in r and "tools" not in r]
+    voice_requests: list[Any] = [
+        r for r in openai_server.requests if "response_format" not in r and "tools" not in r
+    ]
     system = voice_requests[-1]["messages"][0]["content"]
     assert "これまでのやり取りで分かっていること" in system
     assert "受講者が渡したもの: 連絡先（ターン1）" in system

@@ -173,7 +173,9 @@ def test_hard_phone_client_does_not_give_in_after_one_mention_of_the_rule_and_a_
     both = assessment(calm=2, firm=3, escalation=3, kinds=("time_limit", "handover"))
     s = director.step(p, director.initial_state(p), FIRM, "お受けできません。").state
     s = director.step(p, s, both, "20分を目安とさせていただきます。上長にも報告いたします。").state
-    assert s.outcome is Outcome.in_progress, "one mention of the rule and a superior is not yet sustained firmness"
+    assert s.outcome is Outcome.in_progress, (
+        "one mention of the rule and a superior is not yet sustained firmness"
+    )
 
 
 def test_leaving_for_safety_ends_a_sexual_harassment_scene_at_once() -> None:

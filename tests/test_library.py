@@ -69,7 +69,9 @@ def test_scripted_lines_cover_every_stage_reaction_and_move(path: Path) -> None:
         for reaction in Reaction:
             lines = getattr(stage.lines, reaction.value)
             assert len(lines) >= 3, f"{stage.name}/{reaction.value}"
-            assert any(not ln.conditional for ln in lines), f"{stage.name}/{reaction.value}: no line fits any moment"
+            assert any(not ln.conditional for ln in lines), (
+                f"{stage.name}/{reaction.value}: no line fits any moment"
+            )
         for move in REQUIRED_ANSWERS:
             assert stage.answers.get(move), f"{stage.name}: nothing answers {move}"
     # The voice never repeats a line: lines under different keys must differ too.

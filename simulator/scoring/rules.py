@@ -804,10 +804,24 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     if r.deferral and not r.concession:
         add("deferred")
     conceding = {a.sentence_of(f.start) for f in r.concession}
+
     # asking: a question, or a request to be told (「教えてください」「お聞かせください」), or a
     # request around an embedded question (「何をご希望なのか、ご説明ください」)
+    # 「落ち着いていただけますか」 asks the client to do something, not to say what it wants
+    def asks_to_act(p: Predicate) -> bool:
+        sent = a.sentence_text(p.sentence)
+        return p.lemma not in _TELL and bool(re.search(r"(いただけ|頂け|もらえ|くださ|下さ|願え)", sent))
+
+    def question_sentence(i: int) -> bool:
+        sent = a.sentence_text(i).rstrip("。．.!！… ")
+        if i in conceding or not re.search(r"(か|？|\?)$", sent):
+            return False
+        preds = [p for p in a.predicates if p.sentence == i]
+        return not preds or not all(asks_to_act(p) for p in preds)
+
     asked = (
-        any(p.question and p.sentence not in conceding for p in a.predicates)
+        any(p.question and p.sentence not in conceding and not asks_to_act(p) for p in a.predicates)
+        or any(question_sentence(i) for i in range(len(a.sentences)))
         or any(f.pattern.endswith(".please_tell") for f in r.acknowledge)
         or any(
             p.request
@@ -819,7 +833,10 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     if asked:
         add("asked")
     cushions = a.find(lex.sig(C.calm, "cushion"), "cushion")
-    if any(not any(c.start <= m.start < c.end for c in cushions) for m in a.find(lex.sig(C.calm, "apology"), "apology")):
+    if any(
+        not any(c.start <= m.start < c.end for c in cushions)
+        for m in a.find(lex.sig(C.calm, "apology"), "apology")
+    ):
         add("apology")
     for f in r.contract:
         add("cited:contract")

@@ -127,7 +127,9 @@ PAGE_JS = """
 
 def page_js() -> str:
     fmt = "`" + S.CHAR_COUNT.replace("{n}", "${n}").replace("{limit}", "${LIMIT}") + "`"
-    titles = json.dumps({"Warning": S.WARNING_TITLE, "Error": S.ERROR_TITLE, "Info": S.INFO_TITLE}, ensure_ascii=False)
+    titles = json.dumps(
+        {"Warning": S.WARNING_TITLE, "Error": S.ERROR_TITLE, "Info": S.INFO_TITLE}, ensure_ascii=False
+    )
     return PAGE_JS % {"limit": MAX_REPLY_CHARS, "fmt": fmt, "titles": titles}
 
 

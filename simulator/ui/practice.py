@@ -70,7 +70,9 @@ def hints_html(a: Assessment | None, *, gentle: bool) -> str:
         shown = words if gentle or score is None else f"{score} {words}"
         main, more = split_reason(cs.reason if cs else "")
         extra = (
-            f'<details class="more"><summary>{S.REASON_MORE}</summary>{html.escape(more)}</details>' if more else ""
+            f'<details class="more"><summary>{S.REASON_MORE}</summary>{html.escape(more)}</details>'
+            if more
+            else ""
         )
         cls = "na" if score is None else f"s{score}"
         chips.append(

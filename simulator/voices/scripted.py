@@ -50,6 +50,8 @@ def candidate_pools(req: VoiceRequest) -> list[list[Line]]:
             pools += [list(p.tactic_ladder[i].answers.get(kind, [])) for i in order if abs(i - stage) <= 1]
     pools += [list(getattr(p.tactic_ladder[i].lines, req.reaction.value)) for i in order]
     pools.append([ln for st in p.tactic_ladder for ln in st.lines.neutral])
+    # last, before repeating anything: the client restating its demand (a question's answers)
+    pools.append([ln for i in order for ln in p.tactic_ladder[i].answers.get("question", [])])
     return pools
 
 
@@ -60,7 +62,12 @@ class ScriptedVoice:
         now = dialogue.facts(req.persona, req.state)
         pools = candidate_pools(req)
         rng = _rng(
-            req.seed, req.persona.id, req.state.turn, req.state.stage, req.reaction.value, req.state.move or ""
+            req.seed,
+            req.persona.id,
+            req.state.turn,
+            req.state.stage,
+            req.reaction.value,
+            req.state.move or "",
         )
         for pool in pools:
             fresh = [ln for ln in pool if ln.text not in req.said and dialogue.holds(ln, now)]
