@@ -178,6 +178,7 @@ _RESULT_TEXT = {
     Outcome.client_left: "やり取りが平行線のまま、先方が一方的に立ち去った（電話を切った）。",
     Outcome.max_turns: "結論が出ず、未解決のまま継続となった。",
     Outcome.in_progress: "未解決で、対応を継続中。",
+    Outcome.stopped: "練習を途中で終了した（未解決）。",
 }
 
 _WHERE = {

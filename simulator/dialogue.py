@@ -169,8 +169,9 @@ def record(persona: Persona, state: DirectorState, acts: list[str], reaction: Re
         state.laughed_turns.append(turn)
     if reaction is Reaction.hostile:
         state.hostile_turns.append(turn)
-    if "asked" in acts and reaction is not Reaction.conceded:
-        state.asked.append(Event(kind="demand", turn=turn, demand=current, text=quote))
+    if reaction is not Reaction.conceded and ("asked" in acts or "asked_other" in acts):
+        kind = "demand" if "asked" in acts else "other"
+        state.asked.append(Event(kind=kind, turn=turn, demand=current, text=quote))
     for a in acts:
         kind = a.split(":", 1)[1] if ":" in a else a
         said = a.startswith(("announced:", "cited:", "offered:")) or a == "apology"
@@ -200,11 +201,12 @@ def facts(persona: Persona, state: DirectorState) -> set[str]:
         out.add(name)
         if e.turn == t and name.startswith("announced_"):
             out.add(f"just_{name}")
-    if state.asked:
+    about = [e for e in state.asked if e.kind == "demand"]
+    if about:
         out.add("asked_demand")
-        if len(state.asked) >= 2:
+        if len(about) >= 2:
             out.add("asked_twice")
-        if state.asked[-1].turn == t:
+        if about[-1].turn == t:
             out.add("just_asked")
     if state.laughed_turns:
         out.add("laughed")

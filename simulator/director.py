@@ -261,7 +261,9 @@ def step(
                 note = "受講者は毅然と断った。次の手（戦術の段階）に進み、圧力を強める。"
     else:
         # a question about the demand does not undo the firmness before it
-        if "asked" not in acts or (assessment is not None and assessment.score(CriterionId.calm) == 0):
+        if not {"asked", "asked_other"} & set(acts) or (
+            assessment is not None and assessment.score(CriterionId.calm) == 0
+        ):
             s.firm_streak = 0
             s.elements = []
         if assessment is not None and assessment.score(CriterionId.calm) == 0:

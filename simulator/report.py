@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.models import (
-    OUTCOME_LABELS,
     SCENARIO_LABELS,
     CriterionId,
     Persona,
     Rubric,
     ScenarioId,
     Session,
+    outcome_label,
 )
 from simulator.scoring.session import (
     SessionScore,
@@ -189,7 +189,7 @@ def build_report(
         "judges": sorted({x.judge for t in session.turns for x in t.assessments}),
         "opening": session.opening,
         "outcome": session.outcome.value,
-        "outcome_label": OUTCOME_LABELS[session.outcome],
+        "outcome_label": outcome_label(session.outcome, persona.channel),
         "ending_reason": session.state.ending_reason,
         "turn_count": len(session.turns),
         "elapsed_minutes": session.state.elapsed_minutes,

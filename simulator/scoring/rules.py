@@ -771,7 +771,12 @@ _ESTIMATE_PATTERNS = {"yusho", "option", "separate_contract", "extra_cost", "sep
                       "paid_separately"}  # fmt: skip
 
 
-_TELL = {"教える", "聞かせる", "お聞かせ", "聞く", "伺う", "説明"}
+_TELL = {"教える", "聞かせる", "お聞かせ", "聞く", "伺う", "説明", "確認"}
+# what a question about the demand asks: what, which, how much, by when, in what detail
+_ABOUT_DEMAND = re.compile(
+    r"(要望|用件|希望|依頼|要求|お求め|望み|どのよう|どういう|どういった|どの(ような|程度|範囲|機能|点|部分)|"
+    r"何を|なにを|何が|なにが|何の|具体的|詳しく|詳細|内容|いつまで|いくら|金額|条件|どこまで|どれ|ご意向)"
+)
 
 
 def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
@@ -819,19 +824,23 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
         preds = [p for p in a.predicates if p.sentence == i]
         return not preds or not all(asks_to_act(p) for p in preds)
 
-    asked = (
-        any(p.question and p.sentence not in conceding and not asks_to_act(p) for p in a.predicates)
-        or any(question_sentence(i) for i in range(len(a.sentences)))
-        or any(f.pattern.endswith(".please_tell") for f in r.acknowledge)
-        or any(
-            p.request
-            and p.sentence not in conceding
-            and (p.lemma in _TELL or re.search(r"(の|ん)?か[、，]", a.sentence_text(p.sentence)))
-            for p in a.predicates
-        )
-    )
-    if asked:
+    asking = {p.sentence for p in a.predicates if p.question and not asks_to_act(p)}
+    asking |= {i for i in range(len(a.sentences)) if question_sentence(i)}
+    asking |= {a.sentence_of(f.start) for f in r.acknowledge if f.pattern.endswith(".please_tell")}
+    asking |= {
+        p.sentence
+        for p in a.predicates
+        if p.request and (p.lemma in _TELL or re.search(r"(の|ん)?か[、，]", a.sentence_text(p.sentence)))
+    }
+    asking -= conceding
+    # 「検討の余地はあるかと。」 leaves 「思います」 unsaid: an opinion, not a question
+    asking = {i for i in asking if not re.search(r"かと[。…、]*$", a.sentence_text(i))}
+    # a question about what the client wants (the client answers it by naming its demand);
+    # any other question (「障害はいつ起きましたか」) is kept as one, and answered by reaction
+    if any(_ABOUT_DEMAND.search(a.sentence_text(i)) for i in asking):
         add("asked")
+    elif asking:
+        add("asked_other")
     cushions = a.find(lex.sig(C.calm, "cushion"), "cushion")
     if any(
         not any(c.start <= m.start < c.end for c in cushions)
@@ -839,6 +848,8 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     ):
         add("apology")
     for f in r.contract:
+        if a.sentence_of(f.start) in asking:
+            continue  # 「本日の打合せの目的を伺えますか」 asks; it cites nothing
         add("cited:contract")
         if f.pattern.rsplit(".", 1)[-1] in _ESTIMATE_PATTERNS:
             add("offered:estimate")
