@@ -167,6 +167,8 @@ def record(persona: Persona, state: DirectorState, acts: list[str], reaction: Re
         state.refused_turns.append(turn)
     if "laughed" in acts:
         state.laughed_turns.append(turn)
+    if said_little(reply, acts):
+        state.little_turns.append(turn)
     if reaction is Reaction.hostile:
         state.hostile_turns.append(turn)
     if reaction is not Reaction.conceded and ("asked" in acts or "asked_other" in acts):
@@ -177,6 +179,20 @@ def record(persona: Persona, state: DirectorState, acts: list[str], reaction: Re
         said = a.startswith(("announced:", "cited:", "offered:")) or a == "apology"
         if said and not any(e.kind == kind and e.turn == turn for e in state.announced):
             state.announced.append(Event(kind=kind, turn=turn, demand=current, text=quote))
+
+
+_FILLER = re.compile(
+    r"[\s。、，．・…！？!?ー〜～「」（）()]+|^(はい|ええ|ええと|えっと|あの|その|あ|う|いえ)+"
+)
+
+
+def said_little(reply: str, acts: list[str]) -> bool:
+    """The trainee said next to nothing (「……」「はい」「ええと…」): only then may the client say
+    「黙ってないで」. A reply that does something (asks, refuses, gives, announces) is not it."""
+    if any(a != "apology" and not a.startswith("offers:") for a in acts):
+        return False
+    core = _FILLER.sub("", reply)
+    return len(core) <= 4
 
 
 def firm_elements(acts: list[str]) -> set[str]:
@@ -210,6 +226,8 @@ def facts(persona: Persona, state: DirectorState) -> set[str]:
             out.add("just_asked")
     if state.laughed_turns:
         out.add("laughed")
+    if state.little_turns and state.little_turns[-1] == t:
+        out.add("just_said_little")
     if state.hostile_turns:
         out.add("was_hostile")
     if state.refused_turns:

@@ -177,7 +177,7 @@ ANNOUNCE_KINDS: tuple[str, ...] = (
 EVENT_FACTS: frozenset[str] = frozenset(
     {"asked_demand", "asked_twice", "cited_contract", "offered_estimate", "apologised", "laughed",
      "was_hostile", "refused", "deferred", "conceded", "conceded_all", "held_firm_throughout",
-     "just_conceded", "just_refused", "just_asked"}
+     "just_conceded", "just_refused", "just_asked", "just_said_little"}
     | {f"gave_{k}" for k in GIVE_KINDS}
     | {f"just_gave_{k}" for k in GIVE_KINDS}
     | {f"announced_{k}" for k in ANNOUNCE_KINDS}
@@ -648,6 +648,9 @@ class DirectorState(Strict):
     elements: list[str] = Field(default_factory=list, description="毅然とした対応が続く間に使われた要素")
     laughed_turns: list[int] = Field(default_factory=list)
     hostile_turns: list[int] = Field(default_factory=list)
+    little_turns: list[int] = Field(
+        default_factory=list, description="ほとんど何も言わなかったターン（「……」「はい」）"
+    )
     refused_turns: list[int] = Field(default_factory=list)
 
     def demand(self, demand_id: str) -> DemandStatus | None:

@@ -6,7 +6,8 @@ script (one trainee reply per turn) against each persona with the offline judge 
 writes the transcripts as JSON, and checks each session for:
 
 - ``violated``: a client line spoken while its conditions (``requires`` / ``unless``) did not
-  hold, recomputed from the dialogue state stored with the turn (must be 0);
+  hold, recomputed from the dialogue state stored with the turn, or one an independent audit
+  finds presupposing silence (「黙ってないで」) after a reply that said something (must be 0);
 - ``repeated``: the same client line twice in one session (must be 0);
 - ``no_closing``: the scene ended without a closing line; ``closing_mid_scene``: a closing line
   spoken while the scene went on; ``wrong_pool``: a closing line of another outcome;
@@ -108,6 +109,23 @@ _AGREED_WORDS = re.compile(
 )
 
 
+# ... and a client who says 「黙ってないで」 to a trainee who said something
+_SILENCE_WORDS = re.compile(
+    r"黙って(い|る|ちゃ|聞いてるだけ|突っ立|て|も|りゃ|ね)|黙っちゃ|黙っと|黙らないで|黙り込|黙るな|何も言わ|何も言え|沈黙が"
+)
+
+
+def _audit_line(turn: Turn) -> str:
+    text = turn.client_after or ""
+    if (m := _SILENCE_WORDS.search(text)) and "just_said_little" not in _said_little(turn):
+        return f"受講者は返答しているのに「{m.group(0)}」"
+    return ""
+
+
+def _said_little(turn: Turn) -> set[str]:
+    return {"just_said_little"} if turn.state.little_turns[-1:] == [turn.index] else set()
+
+
 def _audit_closing(persona: Persona, turn: Turn) -> str:
     now = dialogue.facts(persona, turn.state)
     text = turn.closing or ""
@@ -133,6 +151,9 @@ def check_session(persona: Persona, session: Session, script: str = "") -> list[
             said[text] += 1
             if said[text] == 2:
                 flag(t.index, "repeated", text, "同じ台詞を1セッションで2回話した")
+            if text == t.client_after and (why := _audit_line(t)):
+                flag(t.index, "violated", text, why)  # any line, authored or an LLM's
+                continue
             found = index.get(text)
             if found is None:
                 continue  # not an authored line (an LLM's): its conditions are not known

@@ -195,6 +195,17 @@ def test_the_check_catches_a_line_spoken_against_its_conditions(engine: Engine) 
     assert [x.kind for x in problems] == ["violated"] and "requires laughed" in problems[0].detail
 
 
+def test_the_audit_catches_a_client_who_hears_silence_after_a_real_reply(engine: Engine) -> None:
+    p = get_persona("verbal_abuse_standard_construction")
+    s = play(engine, p, ["お話は伺います。ただ、そのご要望にはお応えできません。"], 0)
+    s.turns[-1].client_after = "黙ってねえで何とか言え。"  # not an authored line: the audit still reads it
+    assert [x.kind for x in check_session(p, s)] == ["violated"]
+    quiet = play(engine, p, ["……"], 0)
+    assert "just_said_little" in dialogue.facts(p, quiet.state)
+    quiet.turns[-1].client_after = "黙ってねえで何とか言え。"
+    assert check_session(p, quiet) == []
+
+
 def test_an_unknown_fact_in_a_persona_file_names_the_file_and_the_field(tmp_path: Path) -> None:
     src = (ROOT / "personas" / "verbal_abuse_standard_construction.yaml").read_text(encoding="utf-8")
     first = src.index("held_firm:\n") + len("held_firm:\n")
