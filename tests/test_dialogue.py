@@ -248,5 +248,6 @@ def test_the_llm_voice_is_told_the_facts_so_far_and_what_to_answer(openai_server
     assert "受講者が応じた" in system
     assert "受講者の質問（ターン2）" in system
     assert "要求を具体的に" in system, "the client is told to answer the question with its demand"
+    assert "やり取りを終わらせる発言はしない" in system, "mid-scene, the model may not end the scene itself"
     first = voice_requests[0]["messages"][0]["content"]
     assert "受講者の質問" not in first, "each prompt holds the state of its own turn"

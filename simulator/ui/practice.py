@@ -32,6 +32,12 @@ def _limit(session: Any) -> float:
     return get_rubric().time_limit_minutes(session.scenario) or PHONE_TIME_LIMIT_MINUTES
 
 
+def ja(text: str) -> str:
+    """The Japanese half of a bilingual message (「…判定できません / no Japanese to judge」)."""
+    head, sep, tail = text.partition(" / ")
+    return head if sep and tail.isascii() else text
+
+
 def shown(text: str) -> str:
     """Text as typed: markup in a reply (「<script>」, 「**」) is shown, never interpreted."""
     return html.escape(text, quote=False)
@@ -68,7 +74,7 @@ def hints_html(a: Assessment | None, *, gentle: bool) -> str:
         score = cs.score if cs else None
         words = (S.SCORE_WORDS_GENTLE if gentle else S.SCORE_WORDS)[score]
         shown = words if gentle or score is None else f"{score} {words}"
-        main, more = split_reason(cs.reason if cs else "")
+        main, more = split_reason(ja(cs.reason) if cs else "")
         extra = (
             f'<details class="more"><summary>{S.REASON_MORE}</summary>{html.escape(more)}</details>'
             if more
@@ -98,7 +104,7 @@ def split_reason(reason: str) -> tuple[str, str]:
 def notice_text(turn: Turn | None) -> str:
     if turn is None or not turn.notices:
         return ""
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in turn.notices)
+    items = "".join(f"<li>{html.escape(ja(n))}</li>" for n in turn.notices)
     return f'<div class="notice-box" role="status"><b>{S.FALLBACK_TITLE}</b><ul>{items}</ul></div>'
 
 

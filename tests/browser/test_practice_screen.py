@@ -115,6 +115,15 @@ def test_a_reply_with_markup_is_shown_as_typed_and_toasts_are_japanese(
     assert page.locator("#chat button:visible").count() == 0
     shoot(page, screenshots / "22_markup_as_typed.png")
 
+    # a reply with no Japanese is unscored, and the chips say why in Japanese only
+    page.locator("#reply textarea").fill("I am sorry, but we cannot accept this request.")
+    page.locator("#send").click()
+    expect(page.locator("#status")).to_contain_text("ターン 3", timeout=30_000)
+    hints = page.locator("#hints")
+    expect(hints).to_contain_text("判定不能")
+    expect(hints).to_contain_text("日本語で返答してください")
+    expect(hints).not_to_contain_text("no Japanese")
+
 
 def test_ending_early_asks_first_and_is_labelled_as_stopped(
     page: Page, app_server: AppServer, screenshots: Path
