@@ -102,7 +102,7 @@ def _facts_when_spoken(persona: Persona, turn: Turn, line: Line) -> set[str]:
 # An audit that does not trust the authors' conditions: words a closing cannot say after the
 # client got everything it asked for, or after it got nothing. (Only this check reads them.)
 _REFUSED_WORDS = re.compile(
-    r"はぐらかさ|断られ|結局何も|何も決まら|平行線|首を縦に|結論が出ませ|結論は出な|決まらなかった"
+    r"はぐらかさ|断られ|結局何も|何も決まら|平行線|首を縦に|結論が出ませ|結論は出な|決まらなかった|持ち越し|腹を決めて"
 )
 _AGREED_WORDS = re.compile(
     r"話がわかる|話が分かる|助かりま|助かるよ|決まりだ|決まりね|約束しましたよ|約束したからな|素直が一番"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from simulator.models import Assessment, ContextLine, CriterionId, CriterionScore, Rubric, ScenarioId
 from simulator.scoring.learned import LearnedModel, Prediction
-from simulator.scoring.rules import RuleJudge
+from simulator.scoring.lexicon import compiled_for
+from simulator.scoring.rules import RuleJudge, offers
 from simulator.scoring.version import VersionedJudge
 
 LABEL_TO_SCORE = {-1: 0, 0: 1, 1: 2}
@@ -140,6 +141,9 @@ class HybridJudge(VersionedJudge):
                 cs.reason = f"契約に触れていますが、譲歩しているため主張になっていません（{cs.reason}）"
             else:
                 self._overrule(a, cid, rubric.criterion(cid).label, cs, preds[c], reply, old, new)
+        if a.concession and not any(x.startswith("gave:") for x in a.acts):
+            # the model read a concession the rules did not: what did the reply hand over?
+            a.acts += offers(analysis, compiled_for(rubric))
         for cid, cs in a.scores.items():
             p = preds.get(cid.value)
             # the model's confidence in the label the rules' reading ended with

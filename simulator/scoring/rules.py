@@ -472,18 +472,17 @@ def _whole(a: Analysis, start: int, end: int) -> tuple[int, int]:
             start = t.start
         if t.start < end < t.end:
             end = t.end
-    before = next((t for t in a.tokens if t.end == start), None)
+    starting = {t.start: t for t in a.tokens}
+    ending = {t.end: t for t in a.tokens}
+    before = ending.get(start)
     if before is not None and before.pos1 == "接頭辞":
         start = before.start
-    last = next((t for t in a.tokens if t.end == end), None)
-    if last is not None and last.pos1 == "接頭辞":
-        nxt = next((t for t in a.tokens if t.start == end), None)
-        if nxt is not None:
-            end = nxt.end
+    last = ending.get(end)
+    if last is not None and last.pos1 == "接頭辞" and (nxt := starting.get(end)) is not None:
+        end, last = nxt.end, nxt
     # a verb cut before its inflection (「おっしゃっ」) takes it (「おっしゃって」「応じません」)
-    last = next((t for t in a.tokens if t.end == end), None)
     while last is not None and last.pos1 in ("動詞", "助動詞"):
-        nxt = next((t for t in a.tokens if t.start == end), None)
+        nxt = starting.get(end)
         if nxt is None or not (nxt.pos1 == "助動詞" or (nxt.pos1 == "助詞" and nxt.surface in ("て", "で"))):
             break
         end, last = nxt.end, nxt
@@ -774,27 +773,33 @@ _ESTIMATE_PATTERNS = {"yusho", "option", "separate_contract", "extra_cost", "sep
 _TELL = {"教える", "聞かせる", "お聞かせ", "聞く", "伺う", "説明", "確認"}
 # what a question about the demand asks: what, which, how much, by when, in what detail
 _ABOUT_DEMAND = re.compile(
-    r"(要望|用件|希望|依頼|要求|お求め|望み|どのよう|どういう|どういった|どの(ような|程度|範囲|機能|点|部分)|"
-    r"何を|なにを|何が|なにが|何の|具体的|詳しく|詳細|内容|いつまで|いくら|金額|条件|どこまで|どれ|ご意向)"
+    r"(要望|用件|希望|依頼|要求|お求め|望み|意向|具体的|詳しく|詳細|内容|金額|条件|"
+    r"何(?!卒)|なに|どう|どの|どれ|どちら|どこ|いつ|いくら)"
 )
+
+
+def offers(a: Analysis, lex: Compiled) -> list[str]:
+    """What the reply would hand over if it gives in, whatever the client asked: the learned
+    model may read a concession the rules did not, and the director still needs to know what
+    was given (contact details, a meeting...)."""
+    out: list[str] = []
+    for t in DEMAND_TYPES:
+        act = f"offers:{_GIVES.get(t, 'promise')}"
+        if act not in out and a.find(lex.lex(f"accept_{t}"), t, check_neg=True):
+            out.append(act)
+    return out
 
 
 def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     """What the reply does in the conversation, read from the same findings that scored it:
     the client's voice answers these (a question, a contract cited, a recording announced...).
-    ``gave:<kind>`` is a concession the rules read; ``offers:<kind>`` what the reply hands over
-    (contact, a meeting...) should it be a concession."""
+    ``gave:<kind>`` is a concession the rules read (see :func:`offers` for one they did not)."""
     acts: list[str] = []
 
     def add(act: str) -> None:
         if act not in acts:
             acts.append(act)
 
-    # what the reply would hand over if it gives in, whatever the client asked (the learned
-    # model may read a concession the rules did not: the director still knows what was given)
-    for t in DEMAND_TYPES:
-        if a.find(lex.lex(f"accept_{t}"), t, check_neg=True):
-            add(f"offers:{_GIVES.get(t, 'promise')}")
     for f in r.concession:
         if f.signal == "laughter":
             add("laughed")
@@ -815,7 +820,9 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
     # 「落ち着いていただけますか」 asks the client to do something, not to say what it wants
     def asks_to_act(p: Predicate) -> bool:
         sent = a.sentence_text(p.sentence)
-        return p.lemma not in _TELL and bool(re.search(r"(いただけ|頂け|もらえ|くださ|下さ|願え)", sent))
+        if p.lemma in _TELL or _ABOUT_DEMAND.search(sent):
+            return False  # 「何をすればご納得いただけますか」 asks what is wanted
+        return bool(re.search(r"(いただけ|頂け|もらえ|くださ|下さ|願え)", sent))
 
     def question_sentence(i: int) -> bool:
         sent = a.sentence_text(i).rstrip("。．.!！… ")
@@ -831,6 +838,12 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
         p.sentence
         for p in a.predicates
         if p.request and (p.lemma in _TELL or re.search(r"(の|ん)?か[、，]", a.sentence_text(p.sentence)))
+    }
+    # 「ご用件を伺います」「ご要望をお聞きします」 invite the client to say what it wants
+    asking |= {
+        p.sentence
+        for p in a.predicates
+        if p.lemma in _TELL and not p.neg and _ABOUT_DEMAND.search(a.sentence_text(p.sentence))
     }
     asking -= conceding
     # 「検討の余地はあるかと。」 leaves 「思います」 unsaid: an opinion, not a question
