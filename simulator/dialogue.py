@@ -40,6 +40,7 @@ MOVE_ORDER: tuple[tuple[str, str], ...] = (
     ("announced:leaving", "leave"),
     ("announced:recording", "recording"),
     ("announced:writing", "recording"),
+    ("announced:audio", "recording"),
     ("offered:estimate", "estimate"),
     ("cited:contract", "contract"),
     ("asked", "question"),
@@ -57,6 +58,7 @@ _ELEMENT_OF = {
     "offered:estimate": "contract",
     "announced:recording": "record",
     "announced:writing": "record",
+    "announced:audio": "record",
     "announced:superior": "escalation",
     "announced:desk": "escalation",
     "announced:legal": "escalation",
@@ -299,7 +301,7 @@ def summary_ja(persona: Persona, state: DirectorState) -> list[str]:
     out += [f"受講者が渡したもの: {gave_ja.get(e.kind, e.kind)}（ターン{e.turn}）" for e in state.gave]
     out += [f"受講者の質問（ターン{e.turn}）:「{e.text}」" for e in state.asked]
     ann_ja = {
-        "recording": "記録・録音する", "writing": "書面にする", "time_limit": "対応時間の区切り",
+        "recording": "記録する", "audio": "録音・録画する", "writing": "書面にする", "time_limit": "対応時間の区切り",
         "superior": "上長への報告・引き継ぎ", "desk": "相談窓口・会社間での対応", "legal": "法務・弁護士・法的対応",
         "police": "警察への相談", "leaving": "退席・通話の終了", "contract": "契約・方針を根拠に示した",
         "estimate": "有償の見積もりを示した", "apology": "謝罪した",

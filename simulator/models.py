@@ -171,7 +171,7 @@ REQUIRED_ANSWERS: tuple[str, ...] = ANSWER_MOVES[:6]
 GIVE_KINDS: tuple[str, ...] = ("contact", "promise", "apology", "meeting")
 # what the trainee can announce (escalation kinds and recording, split by who takes it on)
 ANNOUNCE_KINDS: tuple[str, ...] = (
-    "recording", "writing", "time_limit", "superior", "desk", "legal", "police", "leaving",
+    "recording", "audio", "writing", "time_limit", "superior", "desk", "legal", "police", "leaving",
 )  # fmt: skip
 # facts a line may name: derived by the director from what happened
 EVENT_FACTS: frozenset[str] = frozenset(

@@ -871,6 +871,8 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
             add("offered:estimate")
     for f in r.record:
         add("announced:recording" if f.signal == "record" else "announced:writing")
+        if f.pattern.rsplit(".", 1)[-1] in ("rokuon", "rokuga"):
+            add("announced:audio")  # 録音・録画 in particular (a client may bristle at that)
     for f in r.escalation:
         if f.signal == "handover":
             add(f"announced:{_HANDOVER_TO.get(f.pattern.rsplit('.', 1)[-1], 'superior')}")

@@ -54,7 +54,10 @@ def chat_messages(session: Session) -> list[dict[str, str]]:
 
 
 def status_text(session: Session, persona_minutes: float, channel: str | None = None) -> str:
-    parts = [S.TURN_STATUS.format(turn=len(session.turns) + (0 if session.ended_at else 1))]
+    if session.ended_at:
+        parts = [S.TURNS_DONE.format(n=len(session.turns))]
+    else:
+        parts = [S.TURN_STATUS.format(turn=len(session.turns) + 1)]
     if persona_minutes:
         parts.append(S.CLOCK_STATUS.format(minutes=session.state.elapsed_minutes, limit=_limit(session)))
         if session.state.elapsed_minutes >= _limit(session):

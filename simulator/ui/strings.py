@@ -34,6 +34,7 @@ LOW_ANXIETY = "数値を隠す（緊張をやわらげるモード）"
 BACK_TO_PICKER = "場面選択に戻る"
 
 TURN_STATUS = "ターン {turn}"
+TURNS_DONE = "返答 {n} 回"
 CLOCK_STATUS = "模擬経過時間 {minutes:.0f}分 / 対応上限 {limit:.0f}分"
 CLOCK_OVER = "（20分を超えました。手引書では対応終了を伝える場面です）"
 ENDED_STATUS = "練習は終了しました: {outcome}"
