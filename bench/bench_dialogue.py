@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bench.results import write_section
 
-SCRIPTS = Path(__file__).resolve().parent / "reply_scripts.yaml"
+HERE = Path(__file__).resolve().parent
+SCRIPT_SETS = (HERE / "reply_scripts.yaml", HERE / "reply_scripts_b.yaml")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,20 @@ def main(argv: list[str] | None = None) -> int:
     from simulator.library import load_personas
 
     personas = sorted(load_personas().values(), key=lambda p: p.id)
-    scripts = responsiveness.load_scripts(SCRIPTS)
+    failed = False
+    bodies = []
+    for path in SCRIPT_SETS:
+        body, bad = _one_set(responsiveness, personas, path)
+        bodies.append(body)
+        failed = failed or bad
+    body = "\n\n".join(bodies)
+    print(body)
+    write_section("Client responsiveness", body)
+    return 1 if failed else 0
+
+
+def _one_set(responsiveness, personas, path: Path) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
+    scripts = responsiveness.load_scripts(path)
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         report = responsiveness.run(personas, scripts, Path(d))
@@ -44,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         for m in sorted(report.moves, key=lambda m: -report.moves[m])
     )
     lines = [
+        f"### `bench/{path.name}`",
+        "",
         "Command: `make bench` (or `.venv/bin/python -m bench.bench_dialogue`; the same check: "
-        "`.venv/bin/python -m simulator simulate --scripts bench/reply_scripts.yaml --persona all --out DIR`).",
+        f"`.venv/bin/python -m simulator simulate --scripts bench/{path.name} --persona all --out DIR`).",
         "",
         f"{len(scripts)} reply scripts ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}) x "
         f"{len(personas)} personas = {report.sessions} sessions, {report.turns} turns, in {took:.1f} s. "
@@ -74,10 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             if t
             else f"| {key[0]} | {key[1]} | {outs} | — |"
         )
-    body = "\n".join(lines)
-    print(body)
-    write_section("Client responsiveness", body)
-    return 1 if responsiveness.failed(report) else 0
+    return "\n".join(lines), responsiveness.failed(report)
 
 
 if __name__ == "__main__":

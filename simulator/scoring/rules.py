@@ -774,6 +774,7 @@ _TELL = {"教える", "聞かせる", "お聞かせ", "聞く", "伺う", "説�
 # what a question about the demand asks: what, which, how much, by when, in what detail
 _ABOUT_DEMAND = re.compile(
     r"(要望|用件|希望|依頼|要求|お求め|望み|意向|具体的|詳しく|詳細|内容|金額|条件|"
+    r"期限|納期|締め切り|時期|日程|他に|ほかに|"
     r"何(?!卒)|なに|どう|どの|どれ|どちら|どこ|いつ|いくら)"
 )
 
@@ -839,11 +840,14 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
         for p in a.predicates
         if p.request and (p.lemma in _TELL or re.search(r"(の|ん)?か[、，]", a.sentence_text(p.sentence)))
     }
-    # 「ご用件を伺います」「ご要望をお聞きします」 invite the client to say what it wants
+    # 「ご用件を伺います」「ご要望をお聞きします」「ご用件をお願いします」 invite the client to say
+    # what it wants
     asking |= {
         p.sentence
         for p in a.predicates
-        if p.lemma in _TELL and not p.neg and _ABOUT_DEMAND.search(a.sentence_text(p.sentence))
+        if (p.lemma in _TELL or p.lemma == "願う")
+        and not p.neg
+        and _ABOUT_DEMAND.search(a.sentence_text(p.sentence))
     }
     asking -= conceding
     # 「検討の余地はあるかと。」 leaves 「思います」 unsaid: an opinion, not a question
@@ -870,6 +874,8 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
         if f.pattern.rsplit(".", 1)[-1] in _ESTIMATE_PATTERNS:
             add("offered:estimate")
     for f in r.record:
+        if f.signal != "record" and a.sentence_of(f.start) in asking:
+            continue  # 「書面でいただけますか」 asks the client for it; it announces nothing
         add("announced:recording" if f.signal == "record" else "announced:writing")
         if f.pattern.rsplit(".", 1)[-1] in ("rokuon", "rokuga"):
             add("announced:audio")  # 録音・録画 in particular (a client may bristle at that)
