@@ -18,7 +18,7 @@ from simulator.library import get_persona, load_persona, persona_lines
 from simulator.models import Outcome, Persona, Session
 from simulator.paths import ROOT
 from simulator.responsiveness import check_session, load_scripts
-from tests.support.data import settings_for
+from tests.support.data import play_session, settings_for
 from tests.support.openai_server import OpenAIServer, Reply
 
 pytest_plugins = ["tests.support.fixtures"]
@@ -34,12 +34,7 @@ def engine() -> Iterator[Engine]:
 
 
 def play(engine: Engine, persona: Persona, replies: list[str], seed: int) -> Session:
-    s = engine.start(persona, seed=seed)
-    for r in replies:
-        if s.outcome is not Outcome.in_progress:
-            break
-        engine.take_turn(s, r, persona)
-    return s
+    return play_session(engine, persona, replies, seed)
 
 
 def client_lines(s: Session) -> list[str]:

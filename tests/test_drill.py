@@ -13,6 +13,7 @@ from simulator.engine import Engine
 from simulator.errors import DataFileError
 from simulator.library import get_persona
 from simulator.models import Outcome, Persona, Session
+from tests.support.data import play_session
 
 HOTEL = "contract_termination_threat_standard_hotel"  # オンライン会議
 AUTOPARTS = "out_of_contract_demand_hard_autoparts"  # 対面
@@ -35,12 +36,7 @@ def engine() -> Any:
 
 def play(engine: Engine, persona_id: str, replies: list[str], seed: int = 2) -> tuple[Session, Persona]:
     persona = get_persona(persona_id)
-    session = engine.start(persona, seed=seed)
-    for r in replies:
-        if session.outcome is not Outcome.in_progress:
-            break
-        engine.take_turn(session, r, persona)
-    return session, persona
+    return play_session(engine, persona, replies, seed), persona
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ from markupsafe import escape
 from simulator.drill import check_drill
 from simulator.engine import Engine
 from simulator.library import get_persona
-from simulator.models import CRITERION_LABELS, CriterionId, Outcome, Session
+from simulator.models import CRITERION_LABELS, CriterionId, Session
 from simulator.report import build_report
 from simulator.report_render import evidence_spans, render_html, render_markdown
+from tests.support.data import play_session
 
 PERSONA = "contract_termination_threat_standard_hotel"
 SCRIPT = "<script>alert('x')</script>"
@@ -33,13 +34,7 @@ def engine() -> Any:
 
 
 def _play(engine: Engine, replies: list[str], seed: int = 3) -> Session:
-    persona = get_persona(PERSONA)
-    session = engine.start(persona, seed=seed)
-    for r in replies:
-        if session.outcome is not Outcome.in_progress:
-            break
-        engine.take_turn(session, r, persona)
-    return session
+    return play_session(engine, get_persona(PERSONA), replies, seed)
 
 
 @pytest.fixture(scope="module")

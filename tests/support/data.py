@@ -10,10 +10,12 @@ from simulator.models import (
     CRITERIA,
     ContextLine,
     DirectorState,
+    Outcome,
     Persona,
     Reaction,
     Rubric,
     ScenarioId,
+    Session,
 )
 from simulator.voices.base import VoiceLine, VoiceRequest
 from tests.support.openai_server import OpenAIServer
@@ -162,3 +164,13 @@ def verdict(scores: dict[str, int | None] | None = None, **evidence: str) -> dic
         "concession": False,
         "hostile": False,
     }
+
+
+def play_session(engine: Any, persona: Persona, replies: list[str], seed: int = 0) -> Session:
+    """A session of ``persona`` played with ``replies`` until they run out or the scene ends."""
+    session = engine.start(persona, seed=seed)
+    for r in replies:
+        if session.outcome is not Outcome.in_progress:
+            break
+        engine.take_turn(session, r, persona)
+    return session
