@@ -569,6 +569,7 @@ class CheckResult(Strict):
     label: str
     passed: bool | None
     reason: str
+    evidence: str = Field(default="", description="確認できた返答の語句")
 
 
 class Assessment(Strict):

@@ -7,6 +7,7 @@ never averaged in as zeros.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from simulator.models import (
@@ -43,11 +44,63 @@ def _manual_ref(rubric: Rubric, cid: CriterionId) -> str:
     return rubric.criterion(cid).manual_quotes[0]
 
 
+JST = timezone(timedelta(hours=9), "JST")
+
+
+def _when(t: datetime | None) -> str:
+    return "" if t is None else t.astimezone(JST).strftime("%Y年%m月%d日 %H:%M")
+
+
+_RANK = {True: 2, False: 1, None: 0}
+
+
+def _scene_checks(session: Session, persona: Persona, rubric: Rubric) -> dict[str, dict[str, Any]]:
+    """Each scenario check once, as a statement of what the trainee did, with the turn and,
+    on the phone, the simulated time: 「「20分を目安に」と伝えた（ターン6、模擬経過24分）」.
+    A check counts as needed from the turn the client's words called for it, or (the time
+    check) from the turn the simulated clock passed the rubric's limit."""
+    limits = {c.id: c.time_limit_minutes for c in rubric.checks_for(session.scenario)}
+    clock = persona.minutes_per_turn > 0
+    out: dict[str, dict[str, Any]] = {}
+    for t in session.turns:
+        a = t.assessment
+        for chk in a.checks if a else []:
+            limit = limits.get(chk.id)
+            status = chk.passed
+            if status is None and clock and limit is not None and t.state.elapsed_minutes >= limit:
+                status = False
+            prev = out.get(chk.id)
+            if prev is None or _RANK[status] > _RANK[prev["passed"]]:
+                out[chk.id] = {
+                    "label": chk.label,
+                    "passed": status,
+                    "reason": chk.reason,
+                    "turn": t.index,
+                    "elapsed": t.state.elapsed_minutes if clock else None,
+                    "evidence": chk.evidence,
+                }
+    for c in out.values():
+        when = f"ターン{c['turn']}" + (f"、模擬経過{c['elapsed']:.0f}分" if c["elapsed"] is not None else "")
+        if c["passed"]:
+            said = f"「{c['evidence']}」と伝えた" if c["evidence"] else "伝えた"
+            c["statement"] = f"{said}（{when}）"
+        elif c["passed"] is False:
+            c["statement"] = f"伝えていない（必要になったのは{when}）"
+        else:
+            c["statement"] = "この場面では必要になりませんでした"
+    return out
+
+
 def build_report(
-    session: Session, persona: Persona, rubric: Rubric, score: SessionScore | None = None
+    session: Session,
+    persona: Persona,
+    rubric: Rubric,
+    score: SessionScore | None = None,
+    trainee: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report's data; ``score`` is the session's stored score (computed here only when
-    the session has none yet, e.g. while it is in progress)."""
+    the session has none yet, e.g. while it is in progress). ``trainee`` ({name, department})
+    names whose session it is, so that a printed report can be filed."""
     if score is None:
         score = score_session(session, rubric)
     summary = score.criteria
@@ -129,13 +182,7 @@ def build_report(
                 }
             )
 
-    checks: dict[str, dict[str, Any]] = {}
-    for t in session.turns:
-        a = t.assessment
-        for c in a.checks if a else []:
-            prev = checks.get(c.id)
-            if prev is None or (c.passed and not prev["passed"]):
-                checks[c.id] = {"label": c.label, "passed": c.passed, "reason": c.reason, "turn": t.index}
+    checks = _scene_checks(session, persona, rubric)
 
     ranked = sorted(
         (c.id for c in rubric.criteria if summary[c.id.value]["mean"] is not None),
@@ -173,6 +220,12 @@ def build_report(
 
     return {
         "session_id": session.id,
+        "trainee": {
+            "name": (trainee or {}).get("name", ""),
+            "department": (trainee or {}).get("department", ""),
+        },
+        "started_at": _when(session.created_at),
+        "ended_at": _when(session.ended_at),
         "persona": {
             "id": persona.id,
             "version": persona.version,

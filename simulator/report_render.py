@@ -300,6 +300,7 @@ def _checks_view(checks: Any) -> list[dict[str, Any]]:
                 "mark": "—" if passed is None else ("✓" if passed else "✗"),
                 "reason": c.get("reason") or "",
                 "turn": c.get("turn"),
+                "statement": c.get("statement") or "",
             }
         )
     return out
@@ -405,6 +406,9 @@ def view_model(report: dict[str, Any]) -> dict[str, Any]:
         "title": f"カスハラ対応ロールプレイ 振り返りレポート — {persona['title']}",
         "persona": persona,
         "session_id": report.get("session_id") or "",
+        "trainee": report.get("trainee") or {"name": "", "department": ""},
+        "started_at": report.get("started_at") or "",
+        "ended_at": report.get("ended_at") or "",
         "outcome_label": report["outcome_label"],
         "outcome": report["outcome"],
         "ending_reason": report.get("ending_reason") or "",

@@ -71,3 +71,56 @@ def test_better_phrasings_fit_the_scene(engine: Engine) -> None:
     scene = get_rubric().criterion("firm").feedback.scenario_phrasings[persona.scenario]
     assert firm and firm[0]["better"] in scene
     assert all("20分" not in f["better"] for f in rep["findings"])
+
+
+# --------------------------------------------------------------------------- identity, scene checks
+
+
+def _phone_session(engine: Engine, replies: list[str]):  # type: ignore[no-untyped-def]
+    from simulator.library import get_persona
+    from tests.support.data import play_session
+
+    p = get_persona("phone_harassment_standard_insurance")
+    return p, play_session(engine, p, replies, seed=1)
+
+
+def test_a_printed_report_names_the_trainee_the_date_and_the_versions(engine: Engine) -> None:
+    from simulator.report_render import render_html, render_markdown
+
+    p, s = _phone_session(engine, ["お話は伺います。", "契約の範囲外のため、お受けできません。"])
+    rep = build_report(s, p, get_rubric(), trainee={"name": "佐藤 花子", "department": "営業部"})
+    day = s.created_at.astimezone().strftime("%Y")
+    for text in (render_html(rep), render_markdown(rep).replace("\\_", "_")):
+        assert "佐藤 花子" in text and "営業部" in text
+        assert "実施日時" in text and f"{day}年" in text
+        assert f"{p.id} v{p.version}" in text
+        assert f"v{get_rubric().version}" in text
+        assert any(j.split("@")[0] in text for j in rep["judges"]) and "@" in text
+
+
+def test_the_time_check_is_a_statement_with_the_turn_and_the_simulated_time(engine: Engine) -> None:
+    said = "本件は20分の対応をもって終了とさせていただきます。"
+    p, s = _phone_session(engine, ["お話は伺います。", "ご事情はわかります。", "確認いたします。", said])
+    rep = build_report(s, p, get_rubric())
+    check = rep["checks"]["time_management"]
+    assert check["passed"] is True
+    minutes = 4 * p.minutes_per_turn
+    assert check["statement"] == f"「{said.rstrip('。')}」と伝えた（ターン4、模擬経過{minutes:.0f}分）"
+
+
+def test_the_time_check_fails_when_the_clock_passed_the_limit_unsaid(engine: Engine) -> None:
+    p, s = _phone_session(engine, ["お話は伺います。", "ご事情はわかります。", "確認いたします。"] * 3)
+    rep = build_report(s, p, get_rubric())
+    check = rep["checks"]["time_management"]
+    limit = get_rubric().time_limit_minutes(p.scenario)
+    # needed from the first turn the client's words called for it, or the clock passed the limit
+    first = next(
+        t
+        for t in s.turns
+        if t.state.elapsed_minutes >= limit
+        or any(c.id == "time_management" and c.passed is False for c in t.assessment.checks)
+    )
+    assert check["passed"] is False, check
+    assert check["statement"] == (
+        f"伝えていない（必要になったのはターン{first.index}、模擬経過{first.state.elapsed_minutes:.0f}分）"
+    )

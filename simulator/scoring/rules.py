@@ -682,11 +682,25 @@ def _checks(
             continue
         needed = any(p.search(client) for p in lex.lex(chk.trigger))
         if hit:
-            reason = f"「{a.text[hit[0].start : hit[0].end]}」で{chk.description.split('、')[-1].rstrip('か。')}ています"
-            out.append(CheckResult(id=chk.id, label=chk.label, passed=True, reason=reason))
+            # what was said: the clause around the words that made the check (「本件は20分の対応を
+            # もって終了とさせていただきます」, not 「20分」)
+            said = a.sentence_text(hit[0].sentence).strip().rstrip("。．.")
+            if len(said) > 40:
+                s0, e0 = _whole(a, a.clause_start(hit[0].start), a.clause_end(hit[0].end))
+                said = a.text[s0:e0].strip("、。 ")
+            out.append(
+                CheckResult(
+                    id=chk.id, label=chk.label, passed=True, reason=f"「{said}」と伝えています", evidence=said
+                )
+            )
         elif needed:
             out.append(
-                CheckResult(id=chk.id, label=chk.label, passed=False, reason=f"この場面では{chk.description}")
+                CheckResult(
+                    id=chk.id,
+                    label=chk.label,
+                    passed=False,
+                    reason=f"相手の発言から{chk.label}が必要な場面でしたが、それにあたる発言がありません",
+                )
             )
         else:
             out.append(

@@ -131,7 +131,13 @@ class Services:
         session = self.store.load_session(session_id, user)
         persona = get_persona(session.persona_id)
         drill = self.store.incident_report(session_id, user)
-        rep = build_report(session, persona, self.engine.rubric, self.score(user, session_id, session, drill))
+        rep = build_report(
+            session,
+            persona,
+            self.engine.rubric,
+            self.score(user, session_id, session, drill),
+            trainee=self._owner(session),
+        )
         if drill is not None:
             rep["drill"] = {
                 "fields": drill["fields"],
@@ -142,6 +148,14 @@ class Services:
         if len(branches) > 1:
             rep["branches"] = branches
         return rep
+
+    def _owner(self, session: Session) -> dict[str, str]:
+        """Whose session it is (the viewer may read it: access was checked on load)."""
+        try:
+            owner = self.store.get_user(session.user_id)
+        except Exception:
+            return {"name": "", "department": ""}
+        return {"name": owner.display_name, "department": owner.department or ""}
 
     def _branches(self, user: User, session: Session) -> list[dict[str, Any]]:
         """The session, its parent and every retry descending from the same original."""

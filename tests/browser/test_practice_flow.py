@@ -89,6 +89,9 @@ def test_trainee_practises_end_to_end(page: Page, app_server: AppServer, screens
     expect(report).to_contain_text("毅然", timeout=30_000)
     expect(report).to_contain_text(WEAK[:12])
     expect(report).to_contain_text("手引書")
+    # whose report it is, and when: a printed report can be filed
+    expect(page.locator("#kr-trainee")).to_contain_text("佐藤 花子（営業部）")
+    expect(page.locator("#kr-when")).to_contain_text("年")
     shoot(page, screenshots / "04_report.png")
 
     with page.expect_download() as dl:
