@@ -105,6 +105,10 @@ class DrillItem(BaseModel):
     message: str = Field(description="何が足りないか・やり取りと何が食い違うか")
 
 
+# A field longer than this is refused (a report is a few lines; 10 million characters is not one).
+MAX_FIELD_CHARS = 500
+
+
 class DrillResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -185,20 +189,15 @@ def _check_when_where(value: str, session: Session, persona: Persona, lex: Drill
             if w := _any(lex.in_person_words if ch == "対面" else words, text):
                 wrong = (ch, w)
                 break
-    where_hint: str = persona.channel
-    if persona.channel == "対面" and (sp := _setting_place(norm(persona.setting), persona, lex)):
-        where_hint = f"対面（{sp}）"
     if wrong is not None:
         also = "" if has_time else "日時も書かれていません。"
-        return (
-            False,
-            f"「{wrong[1]}」とありますが、この対応は{where_hint}でした。{also}",
-        )
+        # says what is inconsistent, not what the answer is (feedback must not be copyable)
+        return False, f"「{wrong[1]}」とありますが、この対応の場所・方法と合いません。{also}"
     problems = []
     if not has_time:
         problems.append("日時（例：11月28日 14時、本日午後）")
     if place is None:
-        problems.append(f"場所・方法（この場面では{where_hint}）")
+        problems.append("場所・方法（対面なら場所、電話・オンライン会議・メールなどの手段）")
     if problems:
         return False, "・".join(problems) + "が書かれていません。"
     mismatch = _date_mismatch(text, session)
@@ -257,7 +256,6 @@ def _company_core(company: str, lex: DrillLexicon) -> str:
 def _check_requester(value: str, persona: Persona, lex: DrillLexicon) -> tuple[bool, str]:
     text = norm(value)
     c = persona.client
-    who = f"{c.company} {c.role} {c.name}"
     core = _company_core(c.company, lex)
     names = [norm(c.name), *(norm(p) for p in c.name.split())]
     roles = [norm(p) for p in c.role.split() if len(norm(p)) >= 2]
@@ -271,7 +269,7 @@ def _check_requester(value: str, persona: Persona, lex: DrillLexicon) -> tuple[b
         found.append("役職")
     if found:
         return True, f"{'・'.join(found)}が書かれています。"
-    return False, f"相手が特定できません。この場面の相手は「{who}」です（わかる限り会社名・氏名・役職を）。"
+    return False, "相手が特定できません。わかる限り、相手の会社名・氏名・役職を書いてください。"
 
 
 def _check_employee(value: str, employee_name: str, lex: DrillLexicon) -> tuple[bool, str]:
@@ -302,6 +300,8 @@ def _check_instruction(value: str, session: Session, lex: DrillLexicon) -> tuple
     handoff = _first_handoff_turn(session, lex)
     no_instr = _any(lex.no_instruction_words, text)
     not_reported = _any(lex.not_reported_words, text)
+    if not_reported and not no_instr and session.outcome is not Outcome.escalated:
+        no_instr = not_reported  # 「未報告」 alone says the same: nothing to report an instruction from
     if no_instr and not_reported:
         if session.outcome is Outcome.escalated:
             where = f"ターン{handoff}で" if handoff else ""
@@ -309,7 +309,7 @@ def _check_instruction(value: str, session: Session, lex: DrillLexicon) -> tuple
                 False,
                 False,
                 f"やり取りは{where}上長・窓口への引き継ぎで終わっています。"
-                "報告したうえで受けた指示を、誰から・何をするよう言われたか具体的に書いてください。",
+                "引き継いだ後に上長から受けた指示（この画面の上に示したもの）を、誰から・何をするよう言われたか具体的に書いてください。",
             )
         promised = f"ターン{handoff}で相手に上長への報告を伝えています。約束どおり" if handoff else ""
         return (
@@ -410,11 +410,13 @@ def _check_demand(value: str, session: Session, persona: Persona, lex: DrillLexi
         if _demand_matches(text, kws, chs, norm(d.text)):
             matched = d
             break
-    actual = "／".join(_short(d.text, 40) for d in made)
     if problems:
-        return False, "、".join(problems) + f"。実際の要求：{actual}"
+        return False, "、".join(problems) + "。やり取りを読み返し、相手が実際に求めたことを書いてください。"
     if matched is None:
-        return False, f"相手が実際に求めた内容が書かれていません。実際の要求：{actual}"
+        return (
+            False,
+            "相手が実際に求めた内容が書かれていません。何を・いつまでに・どうしろと求められたかを具体的に書いてください。",
+        )
     return True, f"実際の要求（{_short(matched.text, 30)}）と一致しています。"
 
 
@@ -446,9 +448,6 @@ def _concession_turn(session: Session) -> tuple[int, str] | None:
 def _check_result(value: str, session: Session, persona: Persona, lex: DrillLexicon) -> tuple[bool, str]:
     text = norm(value)
     outcome = session.outcome
-    shows = OUTCOME_LABELS[outcome] + (
-        f"（{session.state.ending_reason}）" if session.state.ending_reason else ""
-    )
     problems: list[str] = []
     right = _any(lex.outcome_words.get(outcome, []), text)
     if right is None:
@@ -458,9 +457,11 @@ def _check_result(value: str, session: Session, persona: Persona, lex: DrillLexi
                 claimed = w
                 break
         if claimed:
-            problems.append(f"「{claimed}」とありますが、やり取りの結果は「{shows}」でした")
+            problems.append(f"「{claimed}」とありますが、やり取りの終わり方と合いません")
         else:
-            problems.append(f"どう終わったかが書かれていません。やり取りの結果は「{shows}」でした")
+            problems.append(
+                "どう終わったか（引き継いだ・相手が引き下がった・未解決のままなど）が書かれていません"
+            )
     if session.state.demands_granted and not _admits(text, lex):
         granted = [d.text for d in persona.demands if d.id in session.state.demands_granted]
         where = _concession_turn(session)
@@ -487,6 +488,22 @@ def _score(ok_required: int, total_required: int) -> int:
     return 1
 
 
+def superior_instruction(session: Session, persona: Persona) -> str | None:
+    """What the superior said after an escalated session (the scene goes on after the hand-off,
+    so that the trainee has an instruction to report): the persona's own, or the manual's
+    standard steps."""
+    if session.outcome is not Outcome.escalated:
+        return None
+    own = getattr(persona, "superior_instruction", None)
+    if own:
+        return own
+    return (
+        f"上長（課長）より：{persona.client.company}の件は、今後は私が窓口として対応します。"
+        "本日のやり取り（日時・相手・要求の内容・発言）を記録にまとめ、本日中に私と相談窓口に提出してください。"
+        "相手から直接連絡があっても、その場で約束せず、私に回してください。"
+    )
+
+
 def check_drill(
     fields: dict[str, str], session: Session, persona: Persona, employee_name: str
 ) -> DrillResult:
@@ -511,10 +528,6 @@ def check_drill(
             ok, noted, msg = _check_instruction(value, session, lex)
         elif not value or is_placeholder(value, lex):
             ok, msg = False, f"{label}が書かれていません。"
-            if key == "demand":
-                msg += "実際の要求：" + "／".join(_short(d.text, 40) for d in made_demands(session, persona))
-            elif key == "result":
-                msg += f"やり取りの結果は「{OUTCOME_LABELS[session.outcome]}」でした。"
         elif key == "when_where":
             ok, msg = _check_when_where(value, session, persona, lex)
         elif key == "requester":

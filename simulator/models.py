@@ -310,6 +310,10 @@ class Persona(Strict):
     triggers: Triggers
     opening_lines: Annotated[list[NonEmpty], Field(min_length=2)]
     closing_lines: ClosingLines
+    superior_instruction: str | None = Field(
+        default=None,
+        description="引き継いで終わった後に上長が受講者に出す指示（報告ドリルで書く内容）。省略時は標準の指示",
+    )
 
     @property
     def difficulty_label(self) -> str:

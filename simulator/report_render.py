@@ -337,6 +337,7 @@ def _drill_view(drill: Any) -> dict[str, Any] | None:
         "score_text": _fmt_score(score),
         "level": "none" if score is None else f"s{score}",
         "summary": drill.get("summary") or _drill_summary(items),
+        "attempts": int(drill.get("attempts") or 1),
     }
 
 

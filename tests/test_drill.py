@@ -103,7 +103,7 @@ def test_naming_a_demand_never_made_is_flagged(escalated: tuple[Session, Persona
     item = r.item("demand")
     assert not item.ok
     assert "土下座" in item.message and "求めていません" in item.message
-    assert "経営会議" in item.message  # says what was actually demanded
+    assert "経営会議" not in item.message, "says what is wrong, never hands over the actual demand"
     assert r.score == 2
 
 
@@ -169,7 +169,8 @@ def test_result_inconsistent_with_outcome_is_flagged(escalated: tuple[Session, P
     r = check_drill({**good_fields(s), "result": "先方が要求を取り下げ、その場は収まった"}, s, p, NAME)
     item = r.item("result")
     assert not item.ok
-    assert "取り下げ" in item.message and "上長・窓口へ引き継いだ" in item.message
+    assert "取り下げ" in item.message and "合いません" in item.message
+    assert "上長・窓口へ引き継いだ" not in item.message, "the actual ending is not handed over"
     assert r.score == 2
 
 
@@ -197,7 +198,8 @@ def test_wrong_channel_and_missing_time_are_flagged(escalated: tuple[Session, Pe
     s, p = escalated
     r = check_drill({**good_fields(s), "when_where": "電話にて対応"}, s, p, NAME)
     item = r.item("when_where")
-    assert not item.ok and "オンライン会議" in item.message and "日時" in item.message
+    assert not item.ok and "合いません" in item.message and "日時" in item.message
+    assert "オンライン会議" not in item.message, "the right channel is not handed over"
     r = check_drill({**good_fields(s), "when_where": "オンライン会議"}, s, p, NAME)
     assert not r.item("when_where").ok and "日時" in r.item("when_where").message
 
@@ -205,7 +207,8 @@ def test_wrong_channel_and_missing_time_are_flagged(escalated: tuple[Session, Pe
 def test_requester_and_employee_must_match(escalated: tuple[Session, Persona]) -> None:
     s, p = escalated
     r = check_drill({**good_fields(s), "requester": "取引先の方", "employee": "佐藤"}, s, p, NAME)
-    assert not r.item("requester").ok and "森永" in r.item("requester").message
+    assert not r.item("requester").ok and "会社名・氏名・役職" in r.item("requester").message
+    assert "森永" not in r.item("requester").message, "the client's name is not handed over"
     assert not r.item("employee").ok and NAME in r.item("employee").message
     for who in ("グランリーフホテルズ", "森永様", "調達課長"):
         assert check_drill({**good_fields(s), "requester": who}, s, p, NAME).item("requester").ok, who
@@ -257,3 +260,37 @@ def test_lexicon_schema_is_current() -> None:
     assert LEXICON_SCHEMA_PATH.read_text(encoding="utf-8") == lexicon_schema(), (
         "rubrics/drill/schema.json is stale: regenerate it with simulator.drill.lexicon_schema()"
     )
+
+
+def test_feedback_on_placeholders_hands_over_no_answers(escalated: tuple[Session, Persona]) -> None:
+    """Filing 「x」 everywhere must not return the expected answers to copy back."""
+    s, p = escalated
+    r = check_drill({k: "x" for k in ("when_where", "requester", "employee", "manager_instruction",
+                                      "demand", "result")}, s, p, NAME)  # fmt: skip
+    text = " ".join(it.message for it in r.items)
+    for secret in (p.client.company, p.client.name, *(d.text[:12] for d in p.demands), "相手が引き下がった",
+                   "上長・窓口へ引き継いだ"):  # fmt: skip
+        assert secret not in text, secret
+    assert r.score == 1
+
+
+def test_unreported_is_an_honest_answer_when_no_superior_was_reached(engine: Engine) -> None:
+    s, p = play(engine, AUTOPARTS, ["お話は伺います。"])
+    assert s.outcome.value != "escalated"
+    r = check_drill({"manager_instruction": "未報告"}, s, p, NAME)
+    assert r.item("manager_instruction").ok
+
+
+def test_after_a_hand_off_the_scene_says_what_the_superior_instructed(
+    escalated: tuple[Session, Persona],
+) -> None:
+    from simulator.drill import superior_instruction
+
+    s, p = escalated
+    said = superior_instruction(s, p)
+    assert said and "上長" in said
+    f = good_fields(s)
+    f["manager_instruction"] = said
+    assert check_drill(f, s, p, NAME).item("manager_instruction").ok
+    f["manager_instruction"] = "指示なし（未報告）"
+    assert not check_drill(f, s, p, NAME).item("manager_instruction").ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -234,6 +235,46 @@ def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, e
     assert stored is not None and stored["overall"] == after["overall"] == svc.history(u)[0]["overall"]
     assert stored["drill_score"] == after["drill"]["score"] and stored["grade"] == after["grade"]
     assert "総合評価" in after["score_rule"], "the report says how the grade is computed"
+
+
+def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: Engine) -> None:
+    """Resubmitting cannot erase a weak first report nor lift the grade: HR sees every attempt."""
+    from simulator.ui.services import DrillInputError
+
+    svc = Services(Store(db), engine)
+    u = svc.store.add_user("mori", "password123", display_name="森 一郎")
+    s = svc.start(u, PERSONA, seed=4)
+    svc.reply(u, s.id, "契約外の作業は会社の方針としてお受けできません。")
+    svc.end(u, s.id)
+    weak = svc.file_drill(
+        u, s.id, {k: "x" for k in ("when_where", "requester", "employee", "demand", "result")}
+    )
+    graded = svc.report(u, s.id)["overall"]
+    persona = svc.personas()[PERSONA]
+    d = svc.load(u, s.id).created_at.astimezone(timezone(timedelta(hours=9)))
+    better = svc.file_drill(
+        u,
+        s.id,
+        {
+            "when_where": f"{d.month}月{d.day}日 {d.hour}時、{persona.channel}",
+            "requester": f"{persona.client.company} {persona.client.name}様",
+            "employee": "森 一郎",
+            "manager_instruction": "未報告",
+            "demand": persona.demands[0].text,
+            "result": "契約外としてお断りし、練習を途中で終了した（未解決）",
+        },
+    )
+    assert better.score > weak.score
+    assert "2回目の提出" in better.summary and "初回" in better.summary
+    rows = svc.store.incident_reports(s.id, u)
+    assert [r["score"] for r in rows] == [weak.score, better.score], "both submissions are kept, in order"
+    rep = svc.report(u, s.id)
+    assert rep["drill"]["score"] == weak.score and rep["drill"]["attempts"] == 2
+    assert rep["overall"] == graded, "a resubmission does not change the grade"
+
+    with pytest.raises(DrillInputError, match="長すぎます"):
+        svc.file_drill(u, s.id, {"demand": "あ" * 10_000_000})
+    assert len(svc.store.incident_reports(s.id, u)) == 2, "a refused submission stores nothing"
 
 
 def test_a_retry_branch_does_not_count_its_copied_turns_twice(db: str, engine: Engine) -> None:

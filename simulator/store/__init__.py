@@ -17,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.pool import StaticPool
 
 from simulator.models import Assessment, DirectorState, Session, Turn
@@ -417,7 +417,7 @@ class Store:
     ) -> None:
         self.check_access(user, session_id, write=True)
         with self.engine.begin() as conn:
-            conn.execute(delete(t.incident_reports).where(t.incident_reports.c.session_id == session_id))
+            # every submission is kept: the first is the one that counts, the rest are practice
             conn.execute(
                 t.incident_reports.insert().values(
                     session_id=session_id,
@@ -431,14 +431,23 @@ class Store:
             )
 
     def incident_report(self, session_id: str, viewer: User) -> dict[str, Any] | None:
+        """The session's first filed 報告 (the one its grade counts), with ``attempts``: how many
+        were filed in all."""
+        rows = self.incident_reports(session_id, viewer)
+        if not rows:
+            return None
+        return {**rows[0], "attempts": len(rows)}
+
+    def incident_reports(self, session_id: str, viewer: User) -> list[dict[str, Any]]:
+        """Every 報告 filed for the session, oldest first (none is ever replaced)."""
         self.check_access(viewer, session_id)
+        q = (
+            select(t.incident_reports)
+            .where(t.incident_reports.c.session_id == session_id)
+            .order_by(t.incident_reports.c.id)
+        )
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(t.incident_reports).where(t.incident_reports.c.session_id == session_id))
-                .mappings()
-                .first()
-            )
-        return dict(row) if row else None
+            return [dict(r) for r in conn.execute(q).mappings().all()]
 
 
 def _aware(dt: datetime) -> datetime:

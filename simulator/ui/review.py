@@ -13,7 +13,7 @@ from simulator.paths import data_dir
 from simulator.store import AccessDenied, NotFound
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, fail, local_time
-from simulator.ui.services import Services
+from simulator.ui.services import DrillInputError, Services
 
 
 def session_choices(services: Services, user: Any) -> list[tuple[str, str]]:
@@ -51,8 +51,17 @@ def drill_result_html(result: Any) -> str:
     )
 
 
+def _instruction_md(session: Any) -> str:
+    """After a hand-off the scene goes on: what the superior told the trainee to do."""
+    from simulator.drill import superior_instruction
+    from simulator.library import get_persona
+
+    said = superior_instruction(session, get_persona(session.persona_id))
+    return S.DRILL_INSTRUCTION.format(text=said) if said else ""
+
+
 def build(services: Services, session_id: gr.State) -> dict[str, Any]:
-    from simulator.drill import DRILL_FIELDS
+    from simulator.drill import DRILL_FIELDS, MAX_FIELD_CHARS
     from simulator.report_render import render_html, render_markdown
 
     with gr.Row():
@@ -78,6 +87,7 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
     with gr.Group(visible=False, elem_id="drill-box") as drill_box:
         gr.Markdown(S.DRILL_TITLE)
         gr.Markdown(S.DRILL_HELP)
+        drill_instruction = gr.Markdown(elem_id="drill-instruction")
         drill_inputs = []
         for key, label, help_text in DRILL_FIELDS:
             drill_inputs.append(
@@ -85,13 +95,24 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
                     label=label,
                     placeholder=help_text,
                     lines=1 if key != "result" else 2,
+                    max_length=MAX_FIELD_CHARS,
                     elem_id=f"drill-{key}",
                 )
             )
         drill_go = gr.Button(S.DRILL_SUBMIT, variant="primary", elem_id="drill-submit")
         drill_out = gr.HTML(elem_id="drill-feedback")
 
-    outputs = [report_html, dl_html, dl_md, print_btn, retry_box, retry_turn, drill_box, pick]
+    outputs = [
+        report_html,
+        dl_html,
+        dl_md,
+        print_btn,
+        retry_box,
+        retry_turn,
+        drill_box,
+        pick,
+        drill_instruction,
+    ]
 
     def show_report(sid: str | None, request: gr.Request) -> list[Any]:
         user = current_user(services, request)
@@ -116,6 +137,7 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
             gr.update(choices=turns, value=None),
             gr.update(visible=own),
             gr.update(choices=session_choices(services, user), value=sid),
+            _instruction_md(session),
         ]
 
     show.click(show_report, [pick], outputs, api_name="report")
@@ -146,6 +168,8 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
             result = services.file_drill(user, sid, fields)
         except (AccessDenied, NotFound):
             fail(S.ACCESS_DENIED)
+        except DrillInputError as e:
+            fail(str(e))
         return drill_result_html(result)
 
     drill_go.click(drill, [pick, *drill_inputs], [drill_out], api_name="drill").then(

@@ -143,6 +143,7 @@ class Services:
                 "fields": drill["fields"],
                 "checks": drill["checks"],
                 "score": drill["score"],
+                "attempts": drill.get("attempts", 1),
             }
         branches = self._branches(user, session)
         if len(branches) > 1:
@@ -210,20 +211,41 @@ class Services:
     # ------------------------------------------------------------------ drill
 
     def file_drill(self, user: User, session_id: str, fields: dict[str, str]) -> Any:
-        from simulator.drill import check_drill
+        """Check and keep a filed 報告. Every submission is kept; the grade counts the first
+        (a resubmission is practice, and says so). Fields longer than the limit are refused
+        with a message naming the field, and nothing is stored."""
+        from simulator.drill import DRILL_FIELDS, MAX_FIELD_CHARS, check_drill
 
+        labels = {key: label for key, label, _h in DRILL_FIELDS}
+        for key, value in fields.items():
+            if len(value or "") > MAX_FIELD_CHARS:
+                raise DrillInputError(
+                    f"「{labels.get(key, key)}」が長すぎます（{MAX_FIELD_CHARS}文字まで）。要点を絞って書いてください。"
+                )
         session = self.store.load_session(session_id, user, write=True)
         result = check_drill(fields, session, get_persona(session.persona_id), user.display_name)
-        data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(vars(result))
-        self.store.save_incident_report(session_id, user, fields, data.get("items", []), data.get("score"))
-        if session.outcome is not Outcome.in_progress:
-            self._store_score(session, user, data.get("score"))  # the drill is part of the stored grade
+        self.store.save_incident_report(
+            session_id, user, fields, [i.model_dump(mode="json") for i in result.items], result.score
+        )
+        first = self.store.incident_report(session_id, user)
+        attempts = first["attempts"] if first else 1
+        if attempts > 1:
+            result.summary += (
+                f"（{attempts}回目の提出です。採点に数えるのは初回の提出（{first['score'] if first else '—'} / 3）で、"
+                "今回の提出は練習として記録しました）"
+            )
+        if session.outcome is not Outcome.in_progress and first is not None:
+            self._store_score(session, user, first["score"])  # the first drill is part of the stored grade
         return result
 
     # ------------------------------------------------------------------ history
 
     def history(self, user: User) -> list[dict[str, Any]]:
         return self.store.list_sessions(user)
+
+
+class DrillInputError(ValueError):
+    """A filed 報告 the app refuses as it stands (the message is for the trainee)."""
 
 
 def _initial_state(session: Session) -> Any:
