@@ -236,6 +236,10 @@ class Demand(Strict):
     text: NonEmpty = Field(description="不当な要求の内容")
     why_improper: NonEmpty = Field(description="なぜ不当か（契約・方針・マニュアルに照らして）")
     keywords: list[NonEmpty] = Field(default_factory=list, description="報告ドリルで要求の一致を確かめる語")
+    model_reply: str | None = Field(
+        default=None,
+        description="この要求への模範的な返答（冷静に受け止め、契約・方針を根拠に毅然と断り、必要なら記録・引き継ぎ）。報告書の「より良い言い方」に使う",
+    )
     kind: Literal["contact", "promise", "apology", "meeting"] | None = Field(
         default=None,
         description="応じた時に受講者が渡すもの（連絡先・約束・謝罪・面会）。省略時はルーブリックの語彙から推定",

@@ -40,6 +40,53 @@ def _better_phrasing(rubric: Rubric, cid: CriterionId, turn_index: int, scenario
     return phr[turn_index % len(phr)]
 
 
+_MOMENTS = {
+    ("firm", "violation"): "最初に譲歩した場面",
+    ("firm", "weak"): "はっきり断らなかった場面",
+    ("calm", "weak"): "受け止めの一言がなかった場面",
+}
+# what a better reply adds for the criteria a demand's model reply may leave out
+_ADD = {
+    CriterionId.record: ("記録", "本日のお話は記録に残し、社内で共有いたします。"),
+    CriterionId.escalation: ("上長", "この件は上長に報告し、改めて会社としてご連絡いたします。"),
+    CriterionId.contract: ("契約", "ご契約の範囲に基づいてご対応いたします。"),
+}
+
+
+def _moment_title(cid: CriterionId, kind: str, a: Any) -> str:
+    if cid is CriterionId.calm and kind == "violation":
+        return (
+            "冷静さを失って言い返した場面"
+            if a is not None and a.hostile
+            else "動揺して押し切られそうになった場面"
+        )
+    return _MOMENTS.get((cid.value, kind), f"{cid.value}が不足した場面")
+
+
+def _better_for(session: Session, persona: Persona, rubric: Rubric, cid: CriterionId, turn_index: int) -> str:
+    """One better reply for that moment: to the demand the client was pressing then (the
+    persona's own model reply to it), with what this criterion adds; the rubric's phrasing
+    for the scenario when the persona has none."""
+    from simulator import dialogue
+    from simulator.director import initial_state
+
+    before = session.turns[turn_index - 2].state if turn_index >= 2 else initial_state(persona)
+    pending = dialogue.pending(before)
+    demand = next((d for d in persona.demands if d.id == pending), None)
+    reply = demand.model_reply if demand is not None else None
+    if not reply:
+        return _better_phrasing(rubric, cid, turn_index, session.scenario)
+    add = _ADD.get(cid)
+    if add and add[0] not in reply:
+        reply = f"{reply}{add[1]}"
+    return reply
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _manual_ref(rubric: Rubric, cid: CriterionId) -> str:
     return rubric.criterion(cid).manual_quotes[0]
 
@@ -109,6 +156,7 @@ def build_report(
 
     turns: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
+    moments: dict[tuple[str, str], dict[str, Any]] = {}
     for t in session.turns:
         a = t.assessment
         crit: dict[str, Any] = {}
@@ -129,22 +177,29 @@ def build_report(
                 }
                 weak = cs.score is not None and cs.score <= WEAK
                 # contract/record/escalation are not expected on every turn: only calm
-                # and firm shortfalls, and violations, are findings per turn.
+                # and firm shortfalls, and violations, are findings per turn. Each kind of
+                # moment is shown once, at its first turn, with the later turns it recurred in.
                 if cs.score == 0 or (weak and criterion.aggregate == "every_turn"):
-                    findings.append(
-                        {
-                            "turn": t.index,
-                            "criterion": cid.value,
-                            "label": rubric.criterion(cid).label,
-                            "score": cs.score,
-                            "quote": t.trainee,
-                            "client": t.client_before,
-                            "reason": cs.reason,
-                            "evidence": [e.text for e in cs.evidence],
-                            "manual_ref": cs.manual_ref or _manual_ref(rubric, cid),
-                            "better": _better_phrasing(rubric, cid, t.index, session.scenario),
-                        }
-                    )
+                    kind = "violation" if cs.score == 0 else "weak"
+                    seen = moments.get((cid.value, kind))
+                    if seen is not None:
+                        seen["also_turns"].append(t.index)
+                        continue
+                    moments[(cid.value, kind)] = finding = {
+                        "turn": t.index,
+                        "criterion": cid.value,
+                        "label": rubric.criterion(cid).label,
+                        "moment": _moment_title(cid, kind, a),
+                        "score": cs.score,
+                        "quote": t.trainee,
+                        "client": t.client_before,
+                        "reason": cs.reason,
+                        "evidence": [e.text for e in cs.evidence],
+                        "manual_ref": cs.manual_ref or _manual_ref(rubric, cid),
+                        "better": _better_for(session, persona, rubric, cid, t.index),
+                        "also_turns": [],
+                    }
+                    findings.append(finding)
         turns.append(
             {
                 "index": t.index,
@@ -167,18 +222,23 @@ def build_report(
         s = summary[cid.value]
         if s["scored"] and (s["best"] or 0) <= 1 and not s.get("from_drill"):
             missing.append(cid)
+            # the missed chance: the turn the client pressed hardest (first reached)
+            chance = max(session.turns, key=lambda t: (t.state.pressure, -t.index), default=None)
             findings.append(
                 {
-                    "turn": None,
+                    "turn": chance.index if chance else None,
                     "criterion": cid.value,
                     "label": rubric.criterion(cid).label,
+                    "moment": f"{rubric.criterion(cid).label}を示す機会を逃した",
                     "score": s["best"],
-                    "quote": "",
-                    "client": "",
+                    "quote": chance.trainee if chance else "",
+                    "client": chance.client_before if chance else "",
                     "reason": rubric.criterion(cid).feedback.improve[0],
                     "evidence": [],
                     "manual_ref": _manual_ref(rubric, cid),
-                    "better": _better_phrasing(rubric, cid, 0, session.scenario),
+                    "better": _better_for(session, persona, rubric, cid, chance.index if chance else 0),
+                    "also_turns": [],
+                    "missed": True,
                 }
             )
 
@@ -197,12 +257,20 @@ def build_report(
         ),
     )
     practise = []
-    for cid in ranked[:2]:
+    for cid in [c for c in ranked if not (c is CriterionId.firm and session.state.demands_granted)][:2]:
         s = summary[cid.value]
         value = s["mean"] if s["aggregate"] == "every_turn" else s["best"]
         if value is not None and value >= 2.5 and s["violations"] == 0:
             continue
-        practise.append(f"{rubric.criterion(cid).label}: {rubric.criterion(cid).feedback.improve[0]}")
+        own = next((f for f in findings if f["criterion"] == cid.value and f.get("quote")), None)
+        example = (
+            f"ターン{own['turn']}の「{_clip(own['quote'], 40)}」のような場面で、"
+            if own and own.get("turn")
+            else ""
+        )
+        practise.append(
+            f"{rubric.criterion(cid).label}: {example}{rubric.criterion(cid).feedback.improve[0]}"
+        )
     if session.state.demands_granted:
         practise.insert(
             0, "毅然: 不当な要求に一度でも応じると、相手は要求を広げます。最初の一言で明確に断りましょう。"

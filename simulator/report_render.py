@@ -274,6 +274,10 @@ def _finding_view(f: dict[str, Any]) -> dict[str, Any]:
         "reason": f.get("reason") or "",
         "manual_ref": (f.get("manual_ref") or "").strip("「」"),
         "better": (f.get("better") or "").strip("「」"),
+        "moment": f.get("moment") or "",
+        "also": "・".join(f"ターン{n}" for n in f.get("also_turns") or []),
+        "also_count": len(f.get("also_turns") or []),
+        "missed": bool(f.get("missed")),
     }
 
 

@@ -68,9 +68,34 @@ def test_better_phrasings_fit_the_scene(engine: Engine) -> None:
     engine.take_turn(s, "あ、ありがとうございます…じゃあ、少しだけなら。", persona)
     rep = build_report(s, persona, get_rubric())
     firm = [f for f in rep["findings"] if f["criterion"] == "firm"]
-    scene = get_rubric().criterion("firm").feedback.scenario_phrasings[persona.scenario]
-    assert firm and firm[0]["better"] in scene
+    # written for the demand the client was pressing then: the persona's own model reply to it
+    pending = persona.demands[0]
+    assert firm and pending.model_reply and firm[0]["better"].startswith(pending.model_reply)
     assert all("20分" not in f["better"] for f in rep["findings"])
+
+
+def test_a_twelve_turn_conceding_session_shows_each_moment_once_with_a_specific_phrasing(
+    engine: Engine,
+) -> None:
+    from simulator.library import get_persona
+    from tests.support.data import play_session
+
+    p = get_persona("out_of_contract_demand_standard_retail")
+    s = play_session(engine, p, ["承知しました。今回に限り無償で対応いたします。"] * 12, seed=1)
+    assert len(s.turns) == 12
+    rep = build_report(s, p, get_rubric())
+    kinds = [(f["criterion"], f["moment"]) for f in rep["findings"]]
+    assert len(kinds) == len(set(kinds)), "each moment once"
+    firm = next(f for f in rep["findings"] if f["criterion"] == "firm")
+    assert firm["moment"] == "最初に譲歩した場面" and firm["turn"] == 1
+    assert firm["also_turns"] == list(range(2, 13)), "the later concessions are counted, not repeated"
+    assert firm["client"] == s.opening and firm["quote"] == s.turns[0].trainee
+    demand_words = ("ダッシュボード", "スマートフォン", "議事録", "記録")
+    for f in rep["findings"]:
+        assert any(w in f["better"] for w in demand_words), f["better"]  # names this client's demand
+    assert len(rep["findings"]) <= 6
+    # 次に練習すること quotes the trainee's own words
+    assert any("承知しました。今回に限り" in line for line in rep["practise_next"])
 
 
 # --------------------------------------------------------------------------- identity, scene checks

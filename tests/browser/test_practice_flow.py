@@ -102,7 +102,8 @@ def test_trainee_practises_end_to_end(page: Page, app_server: AppServer, screens
         page.locator("#download-md").click()
     assert "毅然" in Path(dl_md.value.path()).read_text(encoding="utf-8")
 
-    # The 報告 drill.
+    # The 報告 drill: after the hand-off, the scene says what the superior instructed.
+    expect(page.locator("#drill-instruction")).to_contain_text("上長（課長）より")
     fields = {
         "when_where": "本日 14時、オンライン会議",
         "requester": f"{PERSONA.client.company} {PERSONA.client.role} {PERSONA.client.name}",
@@ -117,6 +118,7 @@ def test_trainee_practises_end_to_end(page: Page, app_server: AppServer, screens
     page.locator("#drill-submit").click()
     expect(page.locator("#drill-feedback")).to_contain_text("記録", timeout=30_000)
     expect(page.locator("#drill-feedback li").first).to_be_visible()
+    expect(page.locator("#kr-drill-rule")).to_contain_text("採点に数えるのは最初の提出です")
     shoot(page, screenshots / "05_drill.png")
 
     # Retry from turn 1 with a firm answer; both branches are kept and compared.
