@@ -82,6 +82,36 @@ def _better_for(session: Session, persona: Persona, rubric: Rubric, cid: Criteri
     return reply
 
 
+def _breakdown(score: SessionScore, summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """How the grade was reached, criterion by criterion: what counted (the mean of every turn,
+    or the best turn), its 0-100 achievement, the scenario's weight and its share of the total,
+    the drill's part and the penalty. The shares add up to the figure before the penalty."""
+    rows = []
+    counted = [s for s in summary.values() if s.get("percent") is not None]
+    total_w = sum(s["weight"] for s in counted) or 1.0
+    for cid, s in summary.items():
+        pct = s.get("percent")
+        every = s["aggregate"] == "every_turn"
+        basis = (
+            f"全ターンの平均 {s['mean']:.2f}" if every and s["mean"] is not None
+            else f"最もよいターン {s['best']}" if s["best"] is not None else "採点不能"
+        )  # fmt: skip
+        if s.get("from_drill"):
+            basis = f"報告ドリル {s['best']} / 3（返答の最高より高いため）"
+        rows.append(
+            {
+                "criterion": cid,
+                "label": s["label"],
+                "basis": basis,
+                "percent": pct,
+                "weight": s["weight"],
+                "share": None if pct is None else round(s["weight"] * pct / total_w, 1),
+            }
+        )
+    before = round(sum(r["share"] for r in rows if r["share"] is not None), 1)
+    return {"rows": rows, "before_penalty": before, "penalty": score.penalty, "overall": score.overall}
+
+
 def _clip(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -319,6 +349,7 @@ def build_report(
         "grade": grade,
         "grade_label": grade_label,
         "score_rule": score.rule,
+        "grade_breakdown": _breakdown(score, summary),
         "drill_score": score.drill_score,
         "criteria": summary,
         "turns": turns,

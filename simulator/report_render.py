@@ -425,6 +425,8 @@ def view_model(report: dict[str, Any]) -> dict[str, Any]:
         "grade_label": report["grade_label"],
         "grade_level": {"A": "good", "B": "fair", "C": "weak", "D": "bad"}.get(report["grade"], "none"),
         "criteria": rows,
+        "breakdown": report.get("grade_breakdown"),
+        "score_rule": report.get("score_rule") or "",
         "chart": _chart(rows),
         "checks": _checks_view(report.get("checks")),
         "opening": report.get("opening") or "",

@@ -149,3 +149,30 @@ def test_the_time_check_fails_when_the_clock_passed_the_limit_unsaid(engine: Eng
     assert check["statement"] == (
         f"伝えていない（必要になったのはターン{first.index}、模擬経過{first.state.elapsed_minutes:.0f}分）"
     )
+
+
+def test_the_grade_is_explained_on_the_report_and_adds_up(engine: Engine) -> None:
+    from simulator.library import get_persona
+    from simulator.report_render import render_html, render_markdown
+    from tests.support.data import play_session
+
+    p = get_persona("out_of_contract_demand_standard_retail")
+    firm = "恐れ入りますが、契約の範囲外のため、会社の方針としてお受けできません。"
+    weak = "承知しました。今回に限り無償で対応いたします。"
+    reps = []
+    for replies in ([firm] * 3, [weak, firm, firm]):
+        s = play_session(engine, p, replies, seed=1)
+        rep = build_report(s, p, get_rubric())
+        b = rep["grade_breakdown"]
+        weights = get_rubric().weights[p.scenario]
+        assert {r["criterion"]: r["weight"] for r in b["rows"]} == {c.value: w for c, w in weights.items()}
+        shares = sum(r["share"] for r in b["rows"] if r["share"] is not None)
+        assert abs(shares - b["before_penalty"]) <= 0.3
+        assert abs(max(0.0, b["before_penalty"] - b["penalty"]) - rep["overall"]) <= 0.3
+        for text in (render_html(rep), render_markdown(rep)):
+            assert "総合評価の計算" in text and "場面の重み" in text and "A 85以上" in text
+        reps.append(rep)
+    means = [r["criteria"]["firm"]["mean"] for r in reps]
+    assert means[0] != means[1] and reps[0]["overall"] != reps[1]["overall"], (
+        "different averages, different figures"
+    )
