@@ -11,11 +11,11 @@ import pandas as pd
 
 from simulator.models import (
     CRITERION_LABELS,
-    OUTCOME_LABELS,
     SCENARIO_LABELS,
     CriterionId,
     Outcome,
     ScenarioId,
+    outcome_label,
 )
 from simulator.report import grade_for
 from simulator.store import User
@@ -24,56 +24,120 @@ from simulator.ui.common import current_user, local_time
 from simulator.ui.services import Services
 
 
+def _ordered(services: Services, user: User) -> list[dict[str, Any]]:
+    """The user's sessions, newest first, each followed by its retry branches (oldest first):
+    a retry is a branch of its session, not another attempt."""
+    rows = services.history(user)
+    ids = {r["id"] for r in rows}
+    children: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get("parent_id") in ids:
+            children[r["parent_id"]].append(r)
+    out: list[dict[str, Any]] = []
+
+    def add(r: dict[str, Any], depth: int) -> None:
+        out.append({**r, "_depth": depth})
+        for c in sorted(children.get(r["id"], []), key=lambda c: c["created_at"]):
+            add(c, depth + 1)
+
+    for r in rows:
+        if r.get("parent_id") not in ids:
+            add(r, 0)
+    return out
+
+
+def attempts(services: Services, user: User) -> list[dict[str, Any]]:
+    """Top-level attempts only, oldest first (what first/best/latest and the trend count)."""
+    return sorted((r for r in _ordered(services, user) if r["_depth"] == 0), key=lambda r: r["created_at"])
+
+
 def history_rows(services: Services, user: User) -> list[list[Any]]:
     ps = services.personas()
     rows = []
-    for r in services.history(user):
+    for r in _ordered(services, user):
         p = ps.get(r["persona_id"])
         grade = grade_for(r["overall"])[0] if r["overall"] is not None else "—"
+        title = p.title if p else r["persona_id"]
+        if r["_depth"]:
+            title = f"{S.HISTORY_BRANCH.format(turn=r.get('branch_turn') or '?')} {title}"
         rows.append(
             [
                 local_time(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
                 SCENARIO_LABELS[ScenarioId(r["scenario"])],
-                p.title if p else r["persona_id"],
+                title,
                 p.difficulty_label if p else r["difficulty"],
                 r["state"].get("turn", 0),
-                OUTCOME_LABELS[Outcome(r["outcome"])],
+                outcome_label(Outcome(r["outcome"]), p.channel if p else None),
                 f"{grade} ({r['overall']:.0f})" if r["overall"] is not None else "—",
             ]
         )
     return rows
 
 
-def trend_frame(services: Services, user: User) -> pd.DataFrame:
-    """Mean score per criterion per session, in session order (unscored replies left out)."""
+def latest_scenario(services: Services, user: User) -> str:
+    tops = attempts(services, user)
+    return tops[-1]["scenario"] if tops else ""
+
+
+def trend_frame(services: Services, user: User, scenario: str | None = None) -> pd.DataFrame:
+    """Mean score per criterion per attempt (1, 2, 3... of the user's top-level sessions), for
+    one scenario (the latest practised unless given; "" for all). Unscored replies left out."""
+    scenario = latest_scenario(services, user) if scenario is None else scenario
+    tops = [r for r in attempts(services, user) if not scenario or r["scenario"] == scenario]
+    number = {r["id"]: i for i, r in enumerate(tops, start=1)}
     per: dict[tuple[str, str], list[int]] = defaultdict(list)
-    started: dict[str, Any] = {}
     for row in services.store.score_rows(user, user_id=user.id):
-        if row["user_id"] != user.id or row["score"] is None:
-            continue
-        per[(row["session_id"], row["criterion"])].append(row["score"])
-        started.setdefault(row["session_id"], row["created_at"])
+        if row["session_id"] in number and row["score"] is not None:
+            per[(row["session_id"], row["criterion"])].append(row["score"])
     data = [
-        {
-            "日時": local_time(started[sid]).replace(tzinfo=None),
-            "基準": CRITERION_LABELS[CriterionId(c)],
-            "平均点": round(mean(v), 2),
-        }
+        {"n": number[sid], "回": attempt_label(number[sid]), "基準": CRITERION_LABELS[CriterionId(c)],
+         "平均点": round(mean(v), 2)}
         for (sid, c), v in per.items()
-    ]
+    ]  # fmt: skip
     if not data:
-        return pd.DataFrame({"日時": pd.to_datetime([]), "基準": [], "平均点": []})
-    return pd.DataFrame(data).sort_values(["日時", "基準"])
+        # typed even when empty: an empty float column would make the legend a number scale
+        # (the chart's 「-Infinity」)
+        return pd.DataFrame(
+            {
+                "n": pd.Series([], dtype="int64"),
+                "回": pd.Series([], dtype="object"),
+                "基準": pd.Series([], dtype="object"),
+                "平均点": pd.Series([], dtype="float64"),
+            }
+        )
+    return pd.DataFrame(data).sort_values(["n", "基準"])
+
+
+def attempt_label(n: int) -> str:
+    return f"{n}回目"
+
+
+def trend_plot(frame: pd.DataFrame) -> pd.DataFrame:
+    """The trend's data. Only the value changes between updates: Gradio applies a changed
+    plot property (title, sort, caption) one update late, so those stay fixed and the
+    scenario's name and notes are shown beside the plot (:func:`trend_note`)."""
+    return frame[["回", "基準", "平均点"]]
+
+
+def trend_note(frame: pd.DataFrame, scenario: str) -> str:
+    count = int(frame["n"].max()) if len(frame) else 0
+    note = f"**{trend_title(scenario)}**"
+    return note + (f"　{S.HISTORY_TREND_FEW}" if count < 2 else "")
+
+
+def trend_title(scenario: str) -> str:
+    label = SCENARIO_LABELS[ScenarioId(scenario)] if scenario else S.HISTORY_ALL
+    return S.HISTORY_TREND.format(scenario=label)
 
 
 def best_rows(services: Services, user: User) -> list[list[Any]]:
+    """First, best and latest per scenario, over top-level attempts (a retry is not one)."""
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in services.history(user):
+    for r in attempts(services, user):
         if r["overall"] is not None:
             by[r["scenario"]].append(r)
     out = []
     for scenario, rs in by.items():
-        rs = sorted(rs, key=lambda r: r["created_at"])
         out.append(
             [
                 SCENARIO_LABELS[ScenarioId(scenario)],
@@ -96,13 +160,22 @@ def build(services: Services) -> dict[str, Any]:
         wrap=True,
         column_widths=["14%", "17%", "33%", "7%", "6%", "14%", "9%"],
     )
+    scenario_pick = gr.Dropdown(
+        label=S.HISTORY_SCENARIO,
+        choices=[(S.HISTORY_ALL, "")] + [(SCENARIO_LABELS[sc], sc.value) for sc in ScenarioId],
+        value=None,
+        elem_id="history-scenario",
+    )
+    trend_head = gr.Markdown(elem_id="history-trend-note")
     plot = gr.LinePlot(
-        x="日時",
+        x="回",
         y="平均点",
         color="基準",
-        title=S.HISTORY_TREND,
+        # one tick per attempt, in order (a category axis: ticks never repeat, 10 after 9)
+        sort=[attempt_label(n) for n in range(1, 501)],
+        x_title="練習の回（やり直しを除く）",
+        y_title="平均点（0〜3）",
         y_lim=[0, 3],
-        x_axis_format="%m/%d %H:%M",
         elem_id="history-trend",
         height=300,
     )
@@ -112,11 +185,21 @@ def build(services: Services) -> dict[str, Any]:
     def load(request: gr.Request) -> list[Any]:
         user = current_user(services, request)
         rows = history_rows(services, user)
+        scenario = latest_scenario(services, user)
+        frame = trend_frame(services, user, scenario)
         return [
             pd.DataFrame(rows, columns=S.HISTORY_COLUMNS),
-            trend_frame(services, user),
+            trend_plot(frame),
             pd.DataFrame(best_rows(services, user), columns=S.BEST_COLUMNS),
+            trend_note(frame, scenario),
         ]
 
-    refresh.click(load, None, [table, plot, best], api_name="history")
-    return {"load": load, "outputs": [table, plot, best]}
+    def on_scenario(scenario: str | None, request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        sc = scenario or ""
+        frame = trend_frame(services, user, sc)
+        return [trend_plot(frame), trend_note(frame, sc)]
+
+    refresh.click(load, None, [table, plot, best, trend_head], api_name="history")
+    scenario_pick.input(on_scenario, [scenario_pick], [plot, trend_head], api_visibility="private")
+    return {"load": load, "outputs": [table, plot, best, trend_head]}

@@ -241,7 +241,9 @@ class Services:
     # ------------------------------------------------------------------ history
 
     def history(self, user: User) -> list[dict[str, Any]]:
-        return self.store.list_sessions(user)
+        """「わたしの履歴」: the user's own sessions, whatever their role (staff see others'
+        sessions in their own pages, never here)."""
+        return self.store.list_sessions(user, user_id=user.id)
 
 
 class DrillInputError(ValueError):

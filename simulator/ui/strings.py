@@ -82,7 +82,11 @@ DRILL_INSTRUCTION = (
 
 HISTORY_TITLE = "### わたしの練習履歴"
 HISTORY_REFRESH = "更新"
-HISTORY_TREND = "基準ごとの推移（各セッションの平均点, 0-3）"
+HISTORY_TREND = "基準ごとの推移（{scenario}・各回の平均点 0〜3）"
+HISTORY_SCENARIO = "推移を見る場面"
+HISTORY_TREND_FEW = "推移の線は、この場面を2回以上練習すると表示されます。"
+HISTORY_ALL = "すべての場面"
+HISTORY_BRANCH = "↳ やり直し（ターン{turn}から）"
 HISTORY_BEST = "場面ごとの 初回 / 最高 / 最新"
 HISTORY_COLUMNS = ["日時", "場面", "ペルソナ", "難易度", "ターン", "結果", "評価"]
 BEST_COLUMNS = ["場面", "回数", "初回", "最高", "最新"]

@@ -66,8 +66,8 @@ def test_trainee_cannot_file_a_drill_on_another_trainees_session(
 def test_history_api_returns_only_own_sessions(app_server: AppServer, satos_session: str) -> None:
     title = load_personas()[PERSONA_ID].title
     kato = client(app_server, "kato")
-    table, _plot, _best = kato.predict(api_name="/history")
+    table, _plot, _best, _note = kato.predict(api_name="/history")
     assert title not in str(table)
     sato = client(app_server, "sato")
-    table, _plot, _best = sato.predict(api_name="/history")
+    table, _plot, _best, _note = sato.predict(api_name="/history")
     assert title in str(table)

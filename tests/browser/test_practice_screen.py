@@ -145,3 +145,27 @@ def test_ending_early_asks_first_and_is_labelled_as_stopped(
     expect(page.locator("#status")).not_to_contain_text(re.compile("方針に基づき"))
     expect(page.locator("#ended-row")).to_be_visible()
     shoot(page, screenshots / "24_stopped.png")
+
+
+def test_history_trend_is_per_scenario_numbered_by_attempt(
+    page: Page, app_server: AppServer, screenshots: Path
+) -> None:
+    sign_in(page, app_server.url, "kato")
+    for _ in range(2):
+        start(page, ABUSE.id)
+        page.locator("#reply textarea").fill("お話は伺います。ただ、そのご要望にはお応えできません。")
+        page.locator("#send").click()
+        expect(page.locator("#status")).to_contain_text("ターン 2", timeout=30_000)
+        page.locator("#end").click()
+        page.locator("#end-yes").click()
+        expect(page.locator("#ended-row")).to_be_visible(timeout=30_000)
+        page.locator("#back").click()
+    page.get_by_role("tab", name="わたしの履歴").click()
+    page.locator("#history-refresh").click()
+    note = page.locator("#history-trend-note")
+    expect(note).to_contain_text("取引先担当者による暴言・威圧", timeout=30_000)
+    expect(note).not_to_contain_text("2回以上練習すると")
+    trend = page.locator("#history-trend")
+    expect(trend).to_contain_text("2回目", timeout=15_000)
+    expect(trend).not_to_contain_text("Infinity")
+    shoot(page, screenshots / "25_history_trend.png")
