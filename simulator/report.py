@@ -93,7 +93,8 @@ def _breakdown(score: SessionScore, summary: dict[str, dict[str, Any]]) -> dict[
         pct = s.get("percent")
         every = s["aggregate"] == "every_turn"
         basis = (
-            f"全ターンの平均 {s['mean']:.2f}" if every and s["mean"] is not None
+            f"各ターンの達成度の平均（平均点 {s['mean']:.2f}; 3=100, 2=85, 1=40, 0=0 に換算して平均）"
+            if every and s["mean"] is not None
             else f"最もよいターン {s['best']}" if s["best"] is not None else "採点不能"
         )  # fmt: skip
         if s.get("from_drill"):

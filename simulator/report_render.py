@@ -436,6 +436,8 @@ def view_model(report: dict[str, Any]) -> dict[str, Any]:
         "praise": list(report.get("praise") or []),
         "practise_next": list(report.get("practise_next") or []),
         "demands_granted": list(report.get("demands_granted") or []),
+        # the same count as 毅然's violations in the criteria table (one figure, two views)
+        "conceded_turns": int((report.get("criteria") or {}).get("firm", {}).get("violations") or 0),
         "rubric": report["rubric"],
         "judges": list(report.get("judges") or []),
         "drill": _drill_view(report.get("drill")),

@@ -96,6 +96,12 @@ def test_a_twelve_turn_conceding_session_shows_each_moment_once_with_a_specific_
     assert len(rep["findings"]) <= 6
     # 次に練習すること quotes the trainee's own words
     assert any("承知しました。今回に限り" in line for line in rep["practise_next"])
+    # the counts agree: the conceding replies are the firm violations of the criteria table
+    from simulator.report_render import render_markdown
+
+    violations = rep["criteria"]["firm"]["violations"]
+    assert violations == 12
+    assert f"譲歩した返答 {violations} 回" in render_markdown(rep)
 
 
 # --------------------------------------------------------------------------- identity, scene checks
