@@ -223,7 +223,7 @@ def step(
         elif firm_enough(persona, s):
             s.outcome = ending
             s.ending_reason = (
-                "上長・相談窓口・会社間の交渉へ引き継いだ"
+                _handed_to(s)
                 if ending is Outcome.escalated
                 else "予定時刻・方針に基づき対応を終えた"
                 if persona.channel != "電話"
@@ -278,6 +278,22 @@ def step(
         s.ending_reason = "規定のターン数に達した（未解決）"
         note = "時間切れ。未解決のまま場面を締めくくる。"
     return Step(s, reaction, note)
+
+
+_HANDED_TO = {
+    "superior": "上長",
+    "desk": "相談窓口・会社としての対応",
+    "legal": "法務・弁護士",
+    "police": "警察への相談",
+}
+
+
+def _handed_to(state: DirectorState) -> str:
+    """What the trainee handed the matter to, as they said it (not every channel at once)."""
+    said = [k for k in _HANDED_TO if any(e.kind == k for e in state.announced)]
+    if not said:
+        return "引き継ぎを伝えて対応を終えた"
+    return "・".join(_HANDED_TO[k] for k in said) + "へ引き継ぐと伝えて対応を終えた"
 
 
 def end_by_trainee(state: DirectorState) -> DirectorState:

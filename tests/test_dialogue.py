@@ -247,3 +247,10 @@ def test_the_llm_voice_is_told_the_facts_so_far_and_what_to_answer(openai_server
     assert "やり取りを終わらせる発言はしない" in system, "mid-scene, the model may not end the scene itself"
     first = voice_requests[0]["messages"][0]["content"]
     assert "受講者の質問" not in first, "each prompt holds the state of its own turn"
+
+
+def test_the_ending_names_only_what_the_trainee_handed_over_to(engine: Engine) -> None:
+    p = get_persona("out_of_contract_demand_standard_retail")
+    s = play(engine, p, ["契約の範囲外のため、お受けできません。本件は上長に報告いたします。"] * 3, 1)
+    assert s.outcome is Outcome.escalated
+    assert "上長" in s.state.ending_reason and "相談窓口" not in s.state.ending_reason
