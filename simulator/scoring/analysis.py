@@ -77,6 +77,13 @@ class Analysis:
     tokens: list[Token]
     predicates: list[Predicate] = field(default_factory=list)
     _acts: set[int] | None = field(default=None, repr=False)  # sentences with a predicate, once
+    _bounds: tuple[dict[int, Token], dict[int, Token]] | None = field(default=None, repr=False)
+
+    def token_bounds(self) -> tuple[dict[int, Token], dict[int, Token]]:
+        """The tokens by where they start and by where they end (built once)."""
+        if self._bounds is None:
+            self._bounds = ({t.start: t for t in self.tokens}, {t.end: t for t in self.tokens})
+        return self._bounds
 
     @property
     def text(self) -> str:

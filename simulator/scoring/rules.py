@@ -91,6 +91,7 @@ class Reading:
     escalation: list[Finding] = field(default_factory=list)
     casual: list[Finding] = field(default_factory=list)
     demands: list[str] = field(default_factory=list)
+    apologised: bool = False  # an apology that is not a cushion (「恐れ入りますが」)
     # criteria whose words were in the reply but were read as no act (listed, negated,
     # declared unneeded, a title addressing the client, a contract cited only to give in)
     rejected: set[str] = field(default_factory=set)
@@ -371,6 +372,7 @@ class Reader:
         for m in a.find(lx.sig(C.calm, "apology"), "apology"):
             if any(c.start <= m.start < c.end for c in cushions):
                 continue
+            r.apologised = True  # any apology, for the dialogue (scored only when factual, below)
             s0 = a.sentences[m.sentence][0]
             before = re.sub(
                 r"(大変|誠に|本当に|重ねて|改めて|まことに|心より|深く|申し訳|ご|お)",
@@ -472,8 +474,7 @@ def _whole(a: Analysis, start: int, end: int) -> tuple[int, int]:
             start = t.start
         if t.start < end < t.end:
             end = t.end
-    starting = {t.start: t for t in a.tokens}
-    ending = {t.end: t for t in a.tokens}
+    starting, ending = a.token_bounds()
     before = ending.get(start)
     if before is not None and before.pos1 == "接頭辞":
         start = before.start
@@ -770,7 +771,7 @@ class RuleJudge(VersionedJudge):
             hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
             notes=notes,
             words_without_act=sorted(r.rejected),
-            acts=dialogue_acts(a, r, lex),
+            acts=dialogue_acts(a, r),
         )
         return result, a
 
@@ -805,7 +806,7 @@ def offers(a: Analysis, lex: Compiled) -> list[str]:
     return out
 
 
-def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
+def dialogue_acts(a: Analysis, r: Reading) -> list[str]:
     """What the reply does in the conversation, read from the same findings that scored it:
     the client's voice answers these (a question, a contract cited, a recording announced...).
     ``gave:<kind>`` is a concession the rules read (see :func:`offers` for one they did not)."""
@@ -872,11 +873,7 @@ def dialogue_acts(a: Analysis, r: Reading, lex: Compiled) -> list[str]:
         add("asked")
     elif asking:
         add("asked_other")
-    cushions = a.find(lex.sig(C.calm, "cushion"), "cushion")
-    if any(
-        not any(c.start <= m.start < c.end for c in cushions)
-        for m in a.find(lex.sig(C.calm, "apology"), "apology")
-    ):
+    if r.apologised:
         add("apology")
     for f in r.contract:
         if a.sentence_of(f.start) in asking:
