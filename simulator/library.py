@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -141,9 +140,6 @@ def load_persona(path: Path) -> Persona:
     return persona
 
 
-_LENIENT_ANSWERS = os.environ.get("KASUHARA_LENIENT_ANSWERS") == "1"  # while personas are being written
-
-
 def persona_lines(persona: Persona) -> list[tuple[str, Line]]:
     """Every line a persona can speak after its opening, with the field it is written in."""
     out: list[tuple[str, Line]] = []
@@ -197,7 +193,7 @@ def check_lines(path: Path, persona: Persona) -> None:
                     )
     for i, stage in enumerate(persona.tactic_ladder):
         missing = [m for m in REQUIRED_ANSWERS if m not in stage.answers]
-        if missing and not _LENIENT_ANSWERS:
+        if missing:
             raise DataFileError(
                 path,
                 f"tactic_ladder[{i}].answers",
