@@ -258,10 +258,8 @@ def run_session(
     rng: random.Random,
     session_id: str,
     started: datetime,
-) -> tuple[Session, dict[str, Any]]:
-    """One practice session through the real engine, stored turn by turn."""
-    from simulator.report import build_report
-
+) -> Session:
+    """One practice session through the real engine, stored turn by turn, with its score."""
     session = engine.start(persona, seed=rng.randrange(1_000_000), user_id=user.id, session_id=session_id)
     session.created_at = started
     store.create_session(session, user, difficulty=persona.difficulty.value)
@@ -281,7 +279,7 @@ def run_session(
     session.ended_at = clock
     score = score_session(session, engine.rubric)
     store.update_session(session, user, score=score)
-    return session, build_report(session, persona, engine.rubric, score)
+    return session
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
@@ -330,7 +328,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
                 skill = base_skill + (0.5 * n / max(1, per - 1) if per > 1 else 0.0)
                 days_ago = (per - n) * 3 + trng.randint(0, 2)
                 started = (now - timedelta(days=days_ago)).replace(hour=trng.randint(0, 9))  # 9-18時 JST
-                session, _report = run_session(
+                session = run_session(
                     engine,
                     store,
                     user,

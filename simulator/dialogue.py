@@ -159,6 +159,10 @@ def record(persona: Persona, state: DirectorState, acts: list[str], reaction: Re
             st.status, st.turn = "conceded", turn
             if target not in state.demands_granted:
                 state.demands_granted.append(target)
+    elif "retracted" in acts and (given := [d for d in state.demands if d.status == "conceded"]):
+        # the trainee takes back the latest thing they gave: it stands refused from now on
+        st = max(given, key=lambda d: d.turn)
+        st.status, st.turn = "refused", turn
     elif current:
         st = _status(state, current, turn)
         if "refused" in acts and st.status != "conceded":

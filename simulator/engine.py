@@ -277,7 +277,7 @@ def session_json(session: Session, persona: Persona, rubric: Rubric) -> dict[str
         "turns": [_turn_json(t) for t in session.turns],
         "outcome": session.outcome.value,
         "ending_reason": session.state.ending_reason,
-        "report": build_report(session, persona, rubric),
+        "report": build_report(session, persona, rubric).model_dump(mode="json"),
     }
 
 
@@ -389,8 +389,8 @@ def run_play(args: argparse.Namespace) -> int:
         from simulator.report import build_report
 
         rep = build_report(session, persona, engine.rubric)
-        print(f"総合評価: {rep['grade']} ({rep['overall']})")
-        for item in rep["practise_next"]:
+        print(f"総合評価: {rep.grade} ({rep.overall})")
+        for item in rep.practise_next:
             print(f"次に練習すること: {item}")
     finally:
         engine.close()

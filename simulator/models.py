@@ -429,6 +429,13 @@ class Criterion(Strict):
         description="セッションでの集計: every_turn 毎回守る（平均）/ once 一度できればよい（最高値）"
     )
     can_violate: bool = Field(description="違反（スコア0・ラベル-1）があり得るか")
+    applies: Literal["always", "when_pressed"] = Field(
+        default="always",
+        description=(
+            "どのターンを数えるか: always 毎ターン / when_pressed 相手が要求を迫った返答だけ"
+            "「見られない」を数える（迫られていない返答の「見られない」は対象外。示した・違反した返答は数える）"
+        ),
+    )
     manual_quotes: Annotated[list[NonEmpty], Field(min_length=1)]
     descriptors: Descriptors
     signals: dict[str, list[Signal]] = Field(
@@ -588,6 +595,10 @@ class Assessment(Strict):
     scores: dict[CriterionId, CriterionScore]
     checks: list[CheckResult] = Field(default_factory=list)
     concession: bool = Field(default=False, description="不当な要求に譲歩した")
+    pressed: bool | None = Field(
+        default=None,
+        description="答えた相手の台詞（とその前の台詞）が要求を迫っていた。None は判定器が読んでいない",
+    )
     hostile: bool = Field(default=False, description="感情的・攻撃的な返し")
     notes: list[str] = Field(default_factory=list, description="採点上の注記（フォールバック等）")
     words_without_act: list[str] = Field(
@@ -596,7 +607,7 @@ class Assessment(Strict):
     )
     acts: list[str] = Field(
         default_factory=list,
-        description="対話上の行為（asked, apology, refused, deferred, laughed, gave:<種類>, announced:<種類>, "
+        description="対話上の行為（asked, apology, refused, retracted, deferred, laughed, gave:<種類>, announced:<種類>, "
         "cited:contract, offered:estimate）。相手役の応答に使う",
     )
 

@@ -1,4 +1,4 @@
-"""Render the session report (``report.build_report``'s dict) as HTML or Markdown.
+"""Render the session report (``report.build_report``'s typed ``Report``) as HTML or Markdown.
 
 The templates are ``prompts/report.html.j2`` and ``prompts/report.md.j2``. The HTML
 environment autoescapes (a trainee's ``<script>`` is text) and both use ``StrictUndefined``,
@@ -6,11 +6,9 @@ so a missing key is an error rather than a blank. The work the templates should 
 (ordering, chart geometry, marking evidence inside a reply) is done here, in
 :func:`view_model`, so the templates only lay things out.
 
-Optional keys the report dict may carry beside ``build_report``'s:
-
-- ``branches``: ``[{"label": str, "report": dict}, ...]`` — "retry from a turn" keeps both
-  branches; they are compared criterion by criterion.
-- ``drill``: the 報告 drill result (``simulator.drill.DrillResult`` or its ``model_dump()``).
+The application layer fills the report's optional parts: ``branches`` ("retry from a turn"
+keeps both branches; they are compared criterion by criterion) and ``drill`` (the filed 報告
+drill's first submission).
 """
 
 from __future__ import annotations
@@ -24,12 +22,25 @@ from markupsafe import Markup, escape
 
 from simulator.models import CRITERIA, CRITERION_LABELS
 from simulator.paths import PROMPTS_DIR
+from simulator.report_model import (
+    Branch,
+    CriterionRow,
+    DrillSection,
+    Finding,
+    Report,
+    SceneCheck,
+    TurnCriterion,
+    TurnReport,
+)
 
 HTML_TEMPLATE = "report.html.j2"
 MD_TEMPLATE = "report.md.j2"
 
 SCORE_LABELS = {0: "違反", 1: "見られない", 2: "一部", 3: "明確"}
 UNSCORED = "採点不能"
+NOT_APPLICABLE = "要求なし"
+NOT_APPLICABLE_REASON = "相手がこの台詞では要求を迫っていないため、断る場面ではありませんでした（平均に入れていません）。"
+NOT_APPLICABLE_SHORT = "対象外"
 
 # Chart geometry (SVG user units). The label column is wide enough for エスカレーション.
 CHART_LABEL_W = 150
@@ -152,7 +163,11 @@ def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 "width": 0 if mean is None else round(CHART_BAR_W * max(0.0, min(3.0, mean)) / 3.0, 1),
                 "level": score_level(mean),
                 "mean": mean,
-                "value_text": UNSCORED if mean is None else f"{fmt_num(mean)} / 3",
+                "value_text": (
+                    (NOT_APPLICABLE_SHORT if r.get("na_only") else UNSCORED)
+                    if mean is None
+                    else f"{fmt_num(mean)} / 3"
+                ),
                 "best_x": None if best is None else round(CHART_LABEL_W + CHART_BAR_W * best / 3.0, 1),
                 "best": best,
                 "violations": r["violations"],
@@ -173,175 +188,149 @@ def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _criteria_rows(criteria: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _criteria_rows(criteria: dict[str, CriterionRow]) -> list[dict[str, Any]]:
     rows = []
     for cid in CRITERIA:
         c = criteria.get(cid.value)
-        if c is None:
-            c = {
-                "label": CRITERION_LABELS[cid],
-                "mean": None,
-                "best": None,
-                "violations": 0,
-                "scored": 0,
-                "unscored": 0,
-            }
+        na_only = c is not None and c.mean is None and c.not_applicable > 0 and c.scored == 0
         rows.append(
             {
                 "id": cid.value,
-                "label": c.get("label") or CRITERION_LABELS[cid],
-                "mean": c.get("mean"),
-                "best": c.get("best"),
-                "violations": int(c.get("violations") or 0),
-                "scored": int(c.get("scored") or 0),
-                "unscored": int(c.get("unscored") or 0),
-                "weight": c.get("weight"),
-                "level": score_level(c.get("mean")),
+                "label": (c.label if c else "") or CRITERION_LABELS[cid],
+                "mean": c.mean if c else None,
+                "best": c.best if c else None,
+                "violations": c.violations if c else 0,
+                "scored": c.scored if c else 0,
+                "unscored": c.unscored if c else 0,
+                "not_applicable": c.not_applicable if c else 0,
+                "na_only": na_only,
+                "weight": c.weight if c else None,
+                "level": score_level(c.mean if c else None),
             }
         )
     return rows
 
 
-def _turn_view(turn: dict[str, Any]) -> dict[str, Any]:
+def _chip(label: str, score: int | None, applicable: bool = True) -> dict[str, Any]:
+    if not applicable:
+        return {"label": label, "score": score, "text": "対象外", "meaning": NOT_APPLICABLE, "level": "none"}
+    return {
+        "label": label,
+        "score": score,
+        "text": _fmt_score(score),
+        "meaning": score_label(score),
+        "level": "none" if score is None else f"s{score}",
+    }
+
+
+def _turn_view(turn: TurnReport, staff: bool) -> dict[str, Any]:
     chips = []
     details = []
     evidence: list[tuple[str, str]] = []
-    crit = turn.get("criteria") or {}
     for cid in CRITERIA:
-        c = crit.get(cid.value)
+        c = turn.criteria.get(cid.value)
         if c is None:
             continue
-        score = c.get("score")
-        label = c.get("label") or CRITERION_LABELS[cid]
-        chips.append(
-            {
-                "label": label,
-                "score": score,
-                "text": _fmt_score(score),
-                "meaning": score_label(score),
-                "level": "none" if score is None else f"s{score}",
-            }
-        )
-        ev = [e for e in (c.get("evidence") or []) if e]
+        label = c.label or CRITERION_LABELS[cid]
+        chip = _chip(label, c.score, c.applicable)
+        chips.append(chip)
+        ev = [e for e in c.evidence if e]
         evidence.extend((e, label) for e in ev)
+        reason = c.reason if c.applicable else NOT_APPLICABLE_REASON
         details.append(
             {
-                "label": label,
-                "score": score,
-                "text": _fmt_score(score),
-                "meaning": score_label(score),
-                "level": "none" if score is None else f"s{score}",
-                "reason": c.get("reason") or "",
+                **chip,
+                "reason": (c.detail or c.reason) if staff else reason,
                 "evidence": ev,
-                "manual_ref": c.get("manual_ref") or "",
-                "judged_by": _judged_by(c),
+                "manual_ref": c.manual_ref,
+                "judged_by": _judged_by(c) if staff else "",
             }
         )
-    trainee = turn.get("trainee") or ""
     return {
-        "index": turn.get("index"),
-        "client": turn.get("client") or "",
-        "trainee": trainee,
-        "trainee_html": mark_html(trainee, evidence),
-        "trainee_md": mark_md(trainee, evidence),
-        "reply": turn.get("reply"),
+        "index": turn.index,
+        "client": turn.client,
+        "trainee": turn.trainee,
+        "trainee_html": mark_html(turn.trainee, evidence),
+        "trainee_md": mark_md(turn.trainee, evidence),
+        "reply": turn.reply,
         "chips": chips,
         "details": details,
-        "checks": turn.get("checks") or [],
-        "pressure": turn.get("pressure"),
-        "reaction": turn.get("reaction"),
-        "notices": turn.get("notices") or [],
-        "review_flag": bool(turn.get("review_flag")),
-        "judges": turn.get("judges") or [],
+        "checks": [c.model_dump(mode="json") for c in turn.checks],
+        "pressure": turn.pressure,
+        "reaction": turn.reaction,
+        "notices": turn.notices,
+        "review_flag": turn.review_flag,
+        "judges": turn.judges,
     }
 
 
-def _finding_view(f: dict[str, Any]) -> dict[str, Any]:
-    quote = f.get("quote") or ""
-    ev = [(e, f.get("label") or "") for e in (f.get("evidence") or []) if e]
-    score = f.get("score")
+def _finding_view(f: Finding) -> dict[str, Any]:
+    ev = [(e, f.label) for e in f.evidence if e]
     return {
-        "turn": f.get("turn"),
-        "label": f.get("label") or "",
-        "score": score,
-        "score_text": _fmt_score(score),
-        "meaning": score_label(score),
-        "level": "none" if score is None else f"s{score}",
-        "quote": quote,
-        "quote_html": mark_html(quote, ev),
-        "quote_md": mark_md(quote, ev),
-        "client": f.get("client") or "",
-        "reason": f.get("reason") or "",
-        "manual_ref": (f.get("manual_ref") or "").strip("「」"),
-        "better": (f.get("better") or "").strip("「」"),
-        "moment": f.get("moment") or "",
-        "also": "・".join(f"ターン{n}" for n in f.get("also_turns") or []),
-        "also_count": len(f.get("also_turns") or []),
-        "missed": bool(f.get("missed")),
+        "turn": f.turn,
+        "label": f.label,
+        "score": f.score,
+        "score_text": _fmt_score(f.score),
+        "meaning": score_label(f.score),
+        "level": "none" if f.score is None else f"s{f.score}",
+        "quote": f.quote,
+        "quote_html": mark_html(f.quote, ev),
+        "quote_md": mark_md(f.quote, ev),
+        "client": f.client,
+        "reason": f.reason,
+        "manual_ref": f.manual_ref.strip("「」"),
+        "better": f.better.strip("「」"),
+        "moment": f.moment,
+        "also": "・".join(f"ターン{n}" for n in f.also_turns),
+        "also_count": len(f.also_turns),
+        "also_criteria": [{**_chip(x.label, x.score), "reason": x.reason} for x in f.also_criteria],
+        "missed": f.missed,
     }
 
 
-def _judged_by(c: dict[str, Any]) -> str:
+def _judged_by(c: TurnCriterion) -> str:
     """Who decided the score and how sure the model is, for trainers: 「学習モデル・確信度 92%」."""
-    source = {"rules": "ルール", "model": "学習モデル", "llm": "AI"}.get(
-        str(c.get("source") or "rules"), "ルール"
-    )
-    conf = c.get("confidence")
-    return f"{source}・確信度 {conf:.0%}" if isinstance(conf, int | float) else source
+    source = {"rules": "ルール", "model": "学習モデル", "llm": "AI"}.get(c.source or "rules", "ルール")
+    return f"{source}・確信度 {c.confidence:.0%}" if c.confidence is not None else source
 
 
-def _checks_view(checks: Any) -> list[dict[str, Any]]:
-    items = checks.values() if isinstance(checks, dict) else (checks or [])
+def _checks_view(checks: dict[str, SceneCheck]) -> list[dict[str, Any]]:
     out = []
-    for c in items:
-        passed = c.get("passed")
+    for c in checks.values():
+        passed = c.passed
         out.append(
             {
-                "label": c.get("label") or c.get("id") or "",
+                "label": c.label,
                 "passed": passed,
                 "status": "判定不能" if passed is None else ("できた" if passed else "できなかった"),
                 "level": "none" if passed is None else ("good" if passed else "bad"),
                 "mark": "—" if passed is None else ("✓" if passed else "✗"),
-                "reason": c.get("reason") or "",
-                "turn": c.get("turn"),
-                "statement": c.get("statement") or "",
+                "reason": c.reason,
+                "turn": c.turn,
+                "statement": c.statement,
             }
         )
     return out
 
 
-def _drill_view(drill: Any) -> dict[str, Any] | None:
+def _drill_view(drill: DrillSection | None) -> dict[str, Any] | None:
     if drill is None:
         return None
-    if hasattr(drill, "model_dump"):
-        drill = drill.model_dump(mode="json")
-    # Either a DrillResult dump ({items, score, summary}) or the stored incident report
-    # ({fields, checks, score}), whose checks are the DrillResult items.
-    fields = drill.get("fields") or {}
-    items = []
-    for it in drill.get("items") or drill.get("checks") or []:
-        ok = bool(it.get("ok"))
-        items.append(
-            {
-                "key": it.get("key") or "",
-                "label": it.get("label") or "",
-                "value": it.get("value") or fields.get(it.get("key") or "", "") or "",
-                "ok": ok,
-                "required": it.get("required", True),
-                "noted": bool(it.get("noted")),
-                "message": it.get("message") or "",
-                "mark": "✓" if ok else "✗",
-                "level": ("fair" if it.get("noted") else "good") if ok else "bad",
-            }
-        )
-    score = drill.get("score")
+    items = [
+        {
+            **it.model_dump(),
+            "mark": "✓" if it.ok else "✗",
+            "level": ("fair" if it.noted else "good") if it.ok else "bad",
+        }
+        for it in drill.items
+    ]
     return {
         "items": items,
-        "score": score,
-        "score_text": _fmt_score(score),
-        "level": "none" if score is None else f"s{score}",
-        "summary": drill.get("summary") or _drill_summary(items),
-        "attempts": int(drill.get("attempts") or 1),
+        "score": drill.score,
+        "score_text": _fmt_score(drill.score),
+        "level": "none" if drill.score is None else f"s{drill.score}",
+        "summary": _drill_summary(items),
+        "attempts": drill.attempts,
     }
 
 
@@ -353,23 +342,29 @@ def _drill_summary(items: list[dict[str, Any]]) -> str:
     return f"必要な{len(req)}項目のうち{good}項目が適切です。"
 
 
-def _branch_view(branches: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _result_line(label: str, reason: str) -> str:
+    """The outcome in one line: the ending's own reason when it says more than the label
+    (「上長・窓口へ引き継いだ — 上長・相談窓口・会社間の交渉へ引き継いだ」 said it twice)."""
+    return reason or label
+
+
+def _branch_view(branches: list[Branch]) -> dict[str, Any] | None:
     if not branches:
         return None
     cols: list[dict[str, Any]] = []
     for b in branches:
-        r = b.get("report") or {}
-        crit = _criteria_rows(r.get("criteria") or {})
+        r = b.report
+        crit = _criteria_rows(r.criteria)
         cols.append(
             {
-                "label": b.get("label") or "",
-                "overall": r.get("overall"),
-                "overall_text": "—" if r.get("overall") is None else f"{fmt_num(r.get('overall'), 1)}%",
-                "grade": r.get("grade") or "—",
-                "grade_label": r.get("grade_label") or "",
-                "outcome_label": r.get("outcome_label") or "",
-                "ending_reason": r.get("ending_reason") or "",
-                "turn_count": r.get("turn_count"),
+                "label": b.label,
+                "overall": r.overall,
+                "overall_text": "—" if r.overall is None else f"{fmt_num(r.overall, 1)}%",
+                "grade": r.grade or "—",
+                "grade_label": r.grade_label,
+                "outcome_label": r.outcome_label,
+                "ending_reason": r.ending_reason if r.ending_reason != r.outcome_label else "",
+                "turn_count": r.turn_count,
                 "criteria": {c["id"]: c for c in crit},
             }
         )
@@ -384,7 +379,9 @@ def _branch_view(branches: list[dict[str, Any]]) -> dict[str, Any] | None:
             cells.append(
                 {
                     "mean": c["mean"],
-                    "text": UNSCORED if c["mean"] is None else fmt_num(c["mean"]),
+                    "text": (NOT_APPLICABLE_SHORT if c["na_only"] else UNSCORED)
+                    if c["mean"] is None
+                    else fmt_num(c["mean"]),
                     "violations": c["violations"],
                     "level": c["level"],
                     "best": c["mean"] is not None
@@ -398,52 +395,60 @@ def _branch_view(branches: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"columns": cols, "rows": rows}
 
 
-def view_model(report: dict[str, Any]) -> dict[str, Any]:
-    """Everything the templates show, ordered and pre-computed. Raises ``KeyError`` when
-    the report lacks a key ``build_report`` always writes."""
-    persona = report["persona"]
-    rows = _criteria_rows(report["criteria"])
-    overall = report.get("overall")
-    turns = [_turn_view(t) for t in report["turns"]]
+def view_model(report: Report | dict[str, Any], *, staff: bool = False) -> dict[str, Any]:
+    """Everything the templates show, ordered and pre-computed from the typed report (a dict,
+    e.g. read back from the CLI's JSON, is validated into one first). ``staff`` adds what
+    trainers read and trainees do not need: the judge's confidence, similar examples and the
+    rules' own reading of each reply."""
+    if not isinstance(report, Report):
+        report = Report.model_validate(report)
+    persona = report.persona
+    rows = _criteria_rows(report.criteria)
+    overall = report.overall
+    turns = [_turn_view(t, staff) for t in report.turns]
     last_reply = turns[-1]["reply"] if turns else None
+    firm = report.criteria.get("firm")
     return {
         "r": report,
-        "title": f"カスハラ対応ロールプレイ 振り返りレポート — {persona['title']}",
+        "title": f"カスハラ対応ロールプレイ 振り返りレポート — {persona.title}",
         "persona": persona,
-        "session_id": report.get("session_id") or "",
-        "trainee": report.get("trainee") or {"name": "", "department": ""},
-        "started_at": report.get("started_at") or "",
-        "ended_at": report.get("ended_at") or "",
-        "outcome_label": report["outcome_label"],
-        "outcome": report["outcome"],
-        "ending_reason": report.get("ending_reason") or "",
-        "turn_count": report.get("turn_count", len(turns)),
-        "elapsed_minutes": report.get("elapsed_minutes") or 0,
+        "session_id": report.session_id,
+        "trainee": report.trainee,
+        "started_at": report.started_at,
+        "ended_at": report.ended_at,
+        "outcome_label": report.outcome_label,
+        "outcome": report.outcome,
+        "ending_reason": report.ending_reason,
+        "result_line": _result_line(report.outcome_label, report.ending_reason),
+        "turn_count": report.turn_count,
+        "elapsed_minutes": report.elapsed_minutes,
         "overall": overall,
         "overall_text": "—" if overall is None else f"{fmt_num(overall, 1)}%",
-        "grade": report["grade"],
-        "grade_label": report["grade_label"],
-        "grade_level": {"A": "good", "B": "fair", "C": "weak", "D": "bad"}.get(report["grade"], "none"),
+        "grade": report.grade,
+        "grade_label": report.grade_label,
+        "grade_level": {"A": "good", "B": "fair", "C": "weak", "D": "bad"}.get(report.grade, "none"),
         "criteria": rows,
-        "breakdown": report.get("grade_breakdown"),
-        "score_rule": report.get("score_rule") or "",
+        "breakdown": report.grade_breakdown,
+        "score_rule": report.score_rule,
         "chart": _chart(rows),
-        "checks": _checks_view(report.get("checks")),
-        "opening": report.get("opening") or "",
+        "checks": _checks_view(report.checks),
+        "opening": report.opening,
         "turns": turns,
         "closing": last_reply,
-        "findings": [_finding_view(f) for f in report.get("findings") or []],
-        "praise": list(report.get("praise") or []),
-        "practise_next": list(report.get("practise_next") or []),
-        "demands_granted": list(report.get("demands_granted") or []),
+        "findings": [_finding_view(f) for f in report.findings],
+        "ending": report.ending,
+        "praise": report.praise,
+        "practise_next": report.practise_next,
+        "demands_granted": report.demands_granted,
         # the same count as 毅然's violations in the criteria table (one figure, two views)
-        "conceded_turns": int((report.get("criteria") or {}).get("firm", {}).get("violations") or 0),
-        "rubric": report["rubric"],
-        "judges": list(report.get("judges") or []),
-        "drill": _drill_view(report.get("drill")),
-        "branches": _branch_view(report.get("branches") or []),
+        "conceded_turns": firm.violations if firm else 0,
+        "rubric": report.rubric,
+        "judges": report.judges,
+        "drill": _drill_view(report.drill),
+        "branches": _branch_view(report.branches),
         "score_labels": SCORE_LABELS,
         "unscored": UNSCORED,
+        "staff": staff,
     }
 
 
@@ -479,15 +484,15 @@ def md_environment() -> jinja2.Environment:
     return env
 
 
-def render_html(report: dict[str, Any], *, standalone: bool = True) -> str:
+def render_html(report: Report | dict[str, Any], *, standalone: bool = True, staff: bool = False) -> str:
     """The report as HTML: a full document for download (``standalone``) or a
     ``<div class="kasuhara-report">`` fragment with scoped style for ``gr.HTML``."""
     tpl = html_environment().get_template(HTML_TEMPLATE)
-    return tpl.render(standalone=standalone, **view_model(report)).strip() + "\n"
+    return tpl.render(standalone=standalone, **view_model(report, staff=staff)).strip() + "\n"
 
 
-def render_markdown(report: dict[str, Any]) -> str:
+def render_markdown(report: Report | dict[str, Any], *, staff: bool = False) -> str:
     """The same report as plain Markdown."""
     tpl = md_environment().get_template(MD_TEMPLATE)
-    text = tpl.render(**view_model(report))
+    text = tpl.render(**view_model(report, staff=staff))
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

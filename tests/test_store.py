@@ -113,8 +113,8 @@ def test_retry_from_a_turn_keeps_both_branches(db: str, engine: Engine) -> None:
     assert len(branch.turns) == 1 and turn.index == 1
     assert svc.load(u, s.id).turns[0].trainee.startswith("承知しました")
     rep = svc.report(u, branch.id)
-    assert len(rep["branches"]) == 2
-    firm = [b["report"]["criteria"]["firm"]["mean"] for b in rep["branches"]]
+    assert len(rep.branches) == 2
+    firm = [b.report.criteria["firm"].mean for b in rep.branches]
     assert firm[1] > firm[0]
 
 
@@ -165,9 +165,9 @@ def test_a_retry_of_a_retry_stays_in_the_same_comparison(db: str, engine: Engine
     svc.reply(u, s.id, "承知しました。今回に限り無償で対応いたします。")
     b1, _ = svc.retry(u, s.id, 1, "前向きに検討いたします。")
     b2, _ = svc.retry(u, b1.id, 1, "契約の範囲外ですので、会社の方針としてお受けできません。")
-    labels = [b["label"] for b in svc.report(u, s.id)["branches"]]
+    labels = [b.label for b in svc.report(u, s.id).branches]
     assert len(labels) == 3 and labels[0].startswith("元のやり取り")
-    assert [b["session_id"] for b in svc.report(u, b2.id)["branches"]] == [s.id, b1.id, b2.id]
+    assert [b.session_id for b in svc.report(u, b2.id).branches] == [s.id, b1.id, b2.id]
 
 
 def test_a_store_made_by_the_previous_release_upgrades_without_losing_a_row(tmp_path: Path) -> None:
@@ -209,8 +209,8 @@ def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, e
     svc.reply(u, s.id, "ご不満の点は承知しました。ただ、契約外の作業は会社の方針としてお受けできません。")
     svc.end(u, s.id)
     before = svc.report(u, s.id)
-    assert svc.history(u)[0]["overall"] == before["overall"]
-    assert before["criteria"]["record"]["best"] == 1
+    assert svc.history(u)[0]["overall"] == before.overall
+    assert before.criteria["record"].best == 1
 
     d = svc.load(u, s.id).created_at.astimezone(timezone(timedelta(hours=9)))
     persona = svc.personas()[PERSONA]
@@ -229,12 +229,12 @@ def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, e
     )
     after = svc.report(u, s.id)
     stored = svc.store.session_score(s.id, u)
-    assert after["drill"]["score"] is not None and after["drill"]["score"] >= 2
-    assert after["criteria"]["record"]["best"] == after["drill"]["score"]
-    assert after["overall"] > before["overall"], "the filed drill counts as a record"
-    assert stored is not None and stored["overall"] == after["overall"] == svc.history(u)[0]["overall"]
-    assert stored["drill_score"] == after["drill"]["score"] and stored["grade"] == after["grade"]
-    assert "総合評価" in after["score_rule"], "the report says how the grade is computed"
+    assert after.drill.score is not None and after.drill.score >= 2
+    assert after.criteria["record"].best == after.drill.score
+    assert after.overall > before.overall, "the filed drill counts as a record"
+    assert stored is not None and stored["overall"] == after.overall == svc.history(u)[0]["overall"]
+    assert stored["drill_score"] == after.drill.score and stored["grade"] == after.grade
+    assert "総合評価" in after.score_rule, "the report says how the grade is computed"
 
 
 def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: Engine) -> None:
@@ -249,7 +249,7 @@ def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: En
     weak = svc.file_drill(
         u, s.id, {k: "x" for k in ("when_where", "requester", "employee", "demand", "result")}
     )
-    graded = svc.report(u, s.id)["overall"]
+    graded = svc.report(u, s.id).overall
     persona = svc.personas()[PERSONA]
     d = svc.load(u, s.id).created_at.astimezone(timezone(timedelta(hours=9)))
     better = svc.file_drill(
@@ -269,8 +269,8 @@ def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: En
     rows = svc.store.incident_reports(s.id, u)
     assert [r["score"] for r in rows] == [weak.score, better.score], "both submissions are kept, in order"
     rep = svc.report(u, s.id)
-    assert rep["drill"]["score"] == weak.score and rep["drill"]["attempts"] == 2
-    assert rep["overall"] == graded, "a resubmission does not change the grade"
+    assert rep.drill.score == weak.score and rep.drill.attempts == 2
+    assert rep.overall == graded, "a resubmission does not change the grade"
 
     with pytest.raises(DrillInputError, match="長すぎます"):
         svc.file_drill(u, s.id, {"demand": "あ" * 10_000_000})
@@ -289,4 +289,4 @@ def test_a_retry_branch_does_not_count_its_copied_turns_twice(db: str, engine: E
     typed = 4  # three replies in the original, one new one in the branch
     rows = svc.store.score_rows(u)
     assert len(rows) == typed * len(CRITERIA)
-    assert svc.report(u, branch.id)["turn_count"] == 3, "the branch's own report still shows its three turns"
+    assert svc.report(u, branch.id).turn_count == 3, "the branch's own report still shows its three turns"

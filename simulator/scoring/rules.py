@@ -91,6 +91,7 @@ class Reading:
     escalation: list[Finding] = field(default_factory=list)
     casual: list[Finding] = field(default_factory=list)
     demands: list[str] = field(default_factory=list)
+    pressed: bool = False  # the client's line (or the one before) pressed a demand
     apologised: bool = False  # an apology that is not a cushion (「恐れ入りますが」)
     # criteria whose words were in the reply but were read as no act (listed, negated,
     # declared unneeded, a title addressing the client, a contract cited only to give in)
@@ -247,6 +248,7 @@ class Reader:
         pending = f"{cl.earlier}\n{client}" if cl.earlier else client
         r.demands = [t for t in DEMAND_TYPES if any(p.search(pending) for p in lx.lex(f"demand_{t}"))]
         demanded = bool(r.demands) or bool(_DEMANDING.search(pending))
+        r.pressed = demanded
         commits = [p for p in a.predicates if self._commitment(p)]
         openers = a.find(lx.sig(C.firm, "compliance_opener"), "opener")
         r.opener_sentences = {m.sentence for m in openers}
@@ -380,8 +382,14 @@ class Reader:
                 a.text[s0 : m.start],
             )
             before = _FILLER.sub("", before).strip("、。… ")
-            if len(before) >= 3 and not re.search(r"(すみません|すいません)[、…]", a.text[s0 : m.start]):
-                r.acknowledge.append(Finding("apology", s0, m.end, "事実に基づく謝罪"))
+            named_before = len(before) >= 3 and not re.search(
+                r"(すみません|すいません)[、…]", a.text[s0 : m.start]
+            )
+            # or the fault follows in the same sentence: 「申し訳ございません、ご不便をおかけしました」
+            after = _FAULT_AFTER.match(a.text, m.end, a.sentences[m.sentence][1])
+            if named_before or after:
+                end = after.end() if after else m.end
+                r.acknowledge.append(Finding("apology", s0, end, "事実に基づく謝罪"))
         for m in a.find(lx.sig(C.calm, "calm_request"), "calm_request"):
             r.calm_request.append(_f(m, "calm_request", "落ち着いた制止"))
 
@@ -522,6 +530,14 @@ def _graded(a: Analysis, fs: list[Finding]) -> int:
 _BACK_TO_BUSINESS = re.compile(
     r"(資料|議題|本題|打(ち)?合(わ)?せ|ご説明|日程|お見積|本日の件|お仕事の件|案件)"
 )
+# the inconvenience caused, named after an apology (past or ongoing, not a cushion for what comes:
+# 「ご迷惑をおかけしますが」 is not a fault)
+_FAULT_AFTER = re.compile(
+    r"(でした)?[、,。\s]*(大変|誠に|本当に|まことに)?(ご迷惑|ご不便|ご心配|ご不快な思い|お手数|ご面倒|ご負担)を"
+    r"(おかけ|お掛け)(しました|いたしました|して(おり|しまい)|いたして(おり|しまい)|しており|しまい)"
+)
+# taking back what was given earlier (with a refusal: 「先ほどの件は撤回いたします。お受けできません」)
+_RETRACT = re.compile(r"(撤回|取り消|取消|なかったことに|白紙に|訂正(いた|させ|し))")
 _PLEA = re.compile(r"(許|何でも|なんでも)")
 _APOLOGY = re.compile(r"(申し訳(ござい|あり)|すみません|すいません|お詫び|ごめんなさい|お許し)")
 
@@ -768,6 +784,7 @@ class RuleJudge(VersionedJudge):
             scores=scores,
             checks=_checks(a, rubric, lex, scenario, client),
             concession=scores[C.firm].score == 0,
+            pressed=r.pressed,
             hostile=scores[C.calm].score == 0 and bool(r.hostile_strong or r.hostile_weak or r.casual),
             notes=notes,
             words_without_act=sorted(r.rejected),
@@ -827,6 +844,8 @@ def dialogue_acts(a: Analysis, r: Reading) -> list[str]:
             add("gave:promise")
     if r.refusal or r.boundary:
         add("refused")
+        if not r.concession and _RETRACT.search(a.text):
+            add("retracted")  # 「先ほどの件は撤回いたします」: takes back what was given
     if r.deferral and not r.concession:
         add("deferred")
     conceding = {a.sentence_of(f.start) for f in r.concession}

@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from simulator.models import Outcome, Rubric, Session
+from simulator.models import Assessment, CriterionId, Outcome, Rubric, Session
 
 # bump when the rule below changes what a stored figure means
-SCORE_RULE_VERSION = 2
+SCORE_RULE_VERSION = 3
 
 GRADES = ((85.0, "A", "模範的"), (70.0, "B", "良好"), (50.0, "C", "要練習"), (0.0, "D", "要再受講"))
 BAD_OUTCOMES = (Outcome.client_left, Outcome.max_turns)
@@ -30,7 +30,8 @@ ONCE_CREDIT = {0: 0.0, 1: 0.0, 2: 0.85, 3: 1.0}
 
 RULE_TEXT = (
     "総合評価 = 基準ごとの達成度（0〜100）を場面の重みで平均した値。"
-    "毎回守る基準（冷静・毅然）は全ターンの平均（3=100, 2=85, 1=40, 0=0）、"
+    "毎回守る基準（冷静・毅然）は全ターンの平均（3=100, 2=85, 1=40, 0=0）。"
+    "ただし毅然は、相手が要求を迫っていない返答の「見られない」を対象外として平均に入れません。"
     "一度できればよい基準（契約・記録・エスカレーション）は最もよいターン（3=100, 2=85, 1以下=0）。"
     "報告ドリルの得点は記録の最高値として扱います。相手が去った・ターン上限で終わった場合は5点減点。"
     "A 85以上 / B 70以上 / C 50以上 / D 50未満。"
@@ -62,12 +63,32 @@ def grade_for(percent: float | None) -> tuple[str, str]:
     return "D", "要再受講"
 
 
+def not_applicable(a: Assessment, cid: CriterionId) -> bool:
+    """A reply whose client line pressed no demand, scored 1 (neither declined nor conceded)
+    on a criterion that applies only when pressed (毅然): there was nothing to decline."""
+    return a.pressed is False and a.score(cid) == 1
+
+
 def criterion_summary(session: Session, rubric: Rubric) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     weights = rubric.weights[session.scenario]
     for crit in rubric.criteria:
         cid = crit.id
         vals = [a.score(cid) for t in session.turns if (a := t.assessment) is not None]
+        # a criterion that applies only when pressed does not count a reply that had nothing
+        # to decline and did neither (1); what it showed (2-3) or gave in to (0) still counts
+        na = 0
+        if crit.applies == "when_pressed":
+            kept = []
+            for t in session.turns:
+                a = t.assessment
+                if a is None:
+                    continue
+                if not_applicable(a, cid):
+                    na += 1
+                else:
+                    kept.append(a.score(cid))
+            vals = kept
         scored = [v for v in vals if v is not None]
         # The best a reply reached shows the trainee CAN do it; the mean shows consistency.
         out[cid.value] = {
@@ -79,6 +100,7 @@ def criterion_summary(session: Session, rubric: Rubric) -> dict[str, dict[str, A
             "violations": sum(1 for v in scored if v == 0),
             "scored": len(scored),
             "unscored": len(vals) - len(scored),
+            "not_applicable": na,
             "weight": weights[cid],
         }
     return out

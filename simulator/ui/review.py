@@ -124,12 +124,14 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
         except (AccessDenied, NotFound):
             fail(S.ACCESS_DENIED)
         html_path, md_path = export_paths(user.id, session.id)
-        html_path.write_text(render_html(rep, standalone=True), encoding="utf-8")
-        md_path.write_text(render_markdown(rep), encoding="utf-8")
+        # trainers and HR read the judge's confidence and the rules' reading; trainees do not
+        staff = user.is_staff
+        html_path.write_text(render_html(rep, standalone=True, staff=staff), encoding="utf-8")
+        md_path.write_text(render_markdown(rep, staff=staff), encoding="utf-8")
         own = session.user_id == user.id
         turns = [(f"ターン{t.index}: {t.trainee[:30]}", t.index) for t in session.turns]
         return [
-            render_html(rep, standalone=False),
+            render_html(rep, standalone=False, staff=staff),
             gr.update(value=str(html_path), visible=True),
             gr.update(value=str(md_path), visible=True),
             gr.update(visible=True),

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.drill import DrillItem
 from simulator.engine import Engine, drain
 from simulator.library import get_persona, personas
 from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import build_report
+from simulator.report_model import Branch, DrillSection, Report
 from simulator.scoring.session import SessionScore, score_session
 from simulator.store import AccessDenied, NotFound, Store, User
 
@@ -127,7 +129,7 @@ class Services:
 
     # ------------------------------------------------------------------ report
 
-    def report(self, user: User, session_id: str) -> dict[str, Any]:
+    def report(self, user: User, session_id: str) -> Report:
         session = self.store.load_session(session_id, user)
         persona = get_persona(session.persona_id)
         drill = self.store.incident_report(session_id, user)
@@ -139,15 +141,21 @@ class Services:
             trainee=self._owner(session),
         )
         if drill is not None:
-            rep["drill"] = {
-                "fields": drill["fields"],
-                "checks": drill["checks"],
-                "score": drill["score"],
-                "attempts": drill.get("attempts", 1),
-            }
+            fields = drill["fields"]
+            rep.drill = DrillSection(
+                items=[
+                    DrillItem(
+                        **{k: v for k, v in it.items() if k in DrillItem.model_fields and k != "value"},
+                        value=it.get("value") or fields.get(it.get("key") or "", "") or "",
+                    )
+                    for it in drill["checks"]
+                ],
+                score=drill["score"],
+                attempts=drill.get("attempts", 1),
+            )
         branches = self._branches(user, session)
         if len(branches) > 1:
-            rep["branches"] = branches
+            rep.branches = branches
         return rep
 
     def _owner(self, session: Session) -> dict[str, str]:
@@ -158,7 +166,7 @@ class Services:
             return {"name": "", "department": ""}
         return {"name": owner.display_name, "department": owner.department or ""}
 
-    def _branches(self, user: User, session: Session) -> list[dict[str, Any]]:
+    def _branches(self, user: User, session: Session) -> list[Branch]:
         """The session, its parent and every retry descending from the same original."""
         root = session
         while root.parent_id:
@@ -183,7 +191,7 @@ class Services:
             label = "元のやり取り" if s.parent_id is None else f"ターン{s.branch_turn}からやり直し"
             if s.id == session.id:
                 label += "（表示中）"
-            out.append({"label": label, "session_id": s.id, "report": r})
+            out.append(Branch(label=label, session_id=s.id, report=r))
         return out
 
     def retry(self, user: User, session_id: str, turn_index: int, text: str) -> tuple[Session, Turn]:
