@@ -39,7 +39,9 @@ MD_TEMPLATE = "report.md.j2"
 SCORE_LABELS = {0: "違反", 1: "見られない", 2: "一部", 3: "明確"}
 UNSCORED = "採点不能"
 NOT_APPLICABLE = "要求なし"
-NOT_APPLICABLE_REASON = "相手がこの台詞では要求を迫っていないため、断る場面ではありませんでした（平均に入れていません）。"
+NOT_APPLICABLE_REASON = (
+    "相手がこの台詞では要求を迫っていないため、断る場面ではありませんでした（平均に入れていません）。"
+)
 NOT_APPLICABLE_SHORT = "対象外"
 
 # Chart geometry (SVG user units). The label column is wide enough for エスカレーション.

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 from markupsafe import escape
+from pydantic import ValidationError
 
 from simulator.drill import check_drill
 from simulator.engine import Engine
@@ -82,11 +82,7 @@ def test_unscored_criterion_is_shown_as_unscored_not_zero(engine: Engine, sessio
 def test_evidence_is_marked_in_the_reply(report: Report) -> None:
     html = render_html(report)
     quotes = [
-        e
-        for t in report.turns
-        for c in t.criteria.values()
-        for e in c.evidence
-        if e and e in t.trainee
+        e for t in report.turns for c in t.criteria.values() for e in c.evidence if e and e in t.trainee
     ]
     assert quotes, "the rule judge quoted no evidence"
     marked = re.findall(r"<mark[^>]*>(.*?)</mark>", html)
