@@ -23,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 from simulator.models import Assessment, DirectorState, Session, Turn
 from simulator.paths import data_dir
 from simulator.store import schema as t
+from simulator.store.migrate import ensure_current
 
 ROLES = ("trainee", "trainer", "hr", "admin")
 ROLE_LABELS = {"trainee": "受講者", "trainer": "研修担当", "hr": "人事・総務", "admin": "管理者"}
@@ -85,8 +86,9 @@ class Store:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        with self.engine.begin() as conn:
-            self.applied = t.migrate(conn)
+        # an empty database is created at the head revision; one that is behind is refused
+        # (``python -m simulator db upgrade`` is the deploy step: see ``store.migrate``)
+        self.applied = ensure_current(self.engine)
 
     # ------------------------------------------------------------------ users
 

@@ -1,4 +1,7 @@
-"""Tables and the named, append-only migrations that create and change them.
+"""The tables as the code reads and writes them.
+
+Their history is in ``migrations/versions`` (Alembic, frozen and append-only): a test checks
+that a database upgraded to the head revision has exactly these columns and indexes.
 
 Every row that belongs to a person carries ``user_id`` and the ``user_role`` the person had
 when the row was written; every score carries the rubric id and version, the judge and the
@@ -7,13 +10,10 @@ persona version, so an HR history never mixes incomparable scores silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Connection,
     DateTime,
     Float,
     ForeignKey,
@@ -23,7 +23,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 
 metadata = MetaData()
@@ -67,6 +66,10 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
+    Index("ix_sessions_department_created", "department", "created_at"),
+    Index("ix_sessions_scenario_created", "scenario", "created_at"),
+    Index("ix_sessions_created_at", "created_at"),
+    Index("ix_sessions_parent_id", "parent_id"),
 )
 
 turns = Table(
@@ -111,6 +114,7 @@ scores = Table(
     # twice in aggregates over score rows
     Column("copied", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_scores_criterion_created", "criterion", "created_at"),
 )
 
 incident_reports = Table(
@@ -125,61 +129,3 @@ incident_reports = Table(
     Column("score", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-
-schema_migrations = Table(
-    "schema_migrations",
-    metadata,
-    Column("name", String(128), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
-
-
-def _m001_initial(conn: Connection) -> None:
-    metadata.create_all(
-        conn,
-        tables=[users, sessions, turns, scores, incident_reports],
-    )
-
-
-def _columns(conn: Connection, table: str) -> set[str]:
-    from sqlalchemy import inspect
-
-    return {c["name"] for c in inspect(conn).get_columns(table)}
-
-
-def _m002_session_score_and_copied_scores(conn: Connection) -> None:
-    # 001 builds from the live metadata, so a fresh database already has these columns
-    if "score" not in _columns(conn, "sessions"):
-        conn.execute(text("ALTER TABLE sessions ADD COLUMN score JSON"))
-    if "copied" not in _columns(conn, "scores"):
-        conn.execute(text("ALTER TABLE scores ADD COLUMN copied BOOLEAN NOT NULL DEFAULT FALSE"))
-        # branches made before this migration re-inserted their parent's turns: mark those copies
-        conn.execute(
-            text(
-                "UPDATE scores SET copied = TRUE WHERE EXISTS (SELECT 1 FROM sessions s "
-                "WHERE s.id = scores.session_id AND s.branch_turn IS NOT NULL AND scores.turn_idx < s.branch_turn)"
-            )
-        )
-
-
-# Append only: never edit or reorder an applied migration; add a new one.
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("001_initial", _m001_initial),
-    ("002_session_score_and_copied_scores", _m002_session_score_and_copied_scores),
-]
-
-
-def migrate(conn: Connection) -> list[str]:
-    """Apply the migrations not yet recorded; returns the names applied."""
-    from datetime import UTC, datetime
-
-    schema_migrations.create(conn, checkfirst=True)
-    done = {r[0] for r in conn.execute(text("SELECT name FROM schema_migrations"))}
-    applied = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        fn(conn)
-        conn.execute(schema_migrations.insert().values(name=name, applied_at=datetime.now(UTC)))
-        applied.append(name)
-    return applied
