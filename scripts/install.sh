@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs, idempotently: the venv and Python packages always;
-# with --browser also Debian's Chromium and Japanese fonts for the browser tests.
+# with --browser (the test run) also Debian's Chromium and Japanese fonts for the browser tests
+# and Debian's PostgreSQL server, which the suite starts on a free local port by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,7 @@ if [ "${1:-}" = "--browser" ]; then
     need=()
     [ -x /usr/bin/chromium ] || need+=(chromium)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
     if [ ${#need[@]} -gt 0 ]; then
         SUDO=""
         [ "$(id -u)" -eq 0 ] || SUDO="sudo"

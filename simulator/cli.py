@@ -293,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="データベースのスキーマ / database schema (Alembic)")
     dsub = db.add_subparsers(dest="db_command", required=True)
-    du = dsub.add_parser("upgrade", help="最新のスキーマへ更新（デプロイ手順） / upgrade to the head revision")
+    du = dsub.add_parser(
+        "upgrade", help="最新のスキーマへ更新（デプロイ手順） / upgrade to the head revision"
+    )
     du.add_argument("--url", help="SQLAlchemy URL（省略時は設定の database_url / SQLite）")
     du.set_defaults(func=cmd_db)
     dc = dsub.add_parser("current", help="現在のスキーマの版 / the database's revision")

@@ -4,7 +4,6 @@ scenario numbered by attempt, first/best/latest over attempts (a retry is not on
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,8 +27,8 @@ def engine() -> Iterator[Engine]:
 
 
 @pytest.fixture()
-def svc(tmp_path: Path, engine: Engine) -> Services:
-    return Services(Store(f"sqlite:///{tmp_path / 'h.sqlite3'}"), engine)
+def svc(db_url: str, engine: Engine) -> Services:
+    return Services(Store(db_url), engine)
 
 
 def _done(svc: Services, user, persona: str, replies: list[str]) -> str:  # type: ignore[no-untyped-def]

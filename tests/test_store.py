@@ -19,8 +19,9 @@ PERSONA = sorted(load_personas())[0]
 
 
 @pytest.fixture()
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'k.sqlite3'}"
+def db(db_url: str) -> str:
+    """A fresh database: each test runs on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return db_url
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,6 @@ def engine() -> Engine:
     e = Engine(voice="scripted", judge="rules")
     yield e
     e.close()
-
-
 
 
 def test_passwords_are_hashed_and_checked(db: str) -> None:

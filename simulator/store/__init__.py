@@ -8,7 +8,6 @@ can only ever read their own sessions.
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +58,11 @@ class User:
 
 
 def default_url() -> str:
-    url = os.environ.get("KASUHARA_DATABASE_URL")
+    """``database_url`` from the settings (``KASUHARA_DATABASE_URL`` or ``[storage]``), else
+    SQLite in the data directory."""
+    from simulator.config import load_settings
+
+    url = load_settings().database_url
     if url:
         return url
     d = data_dir()

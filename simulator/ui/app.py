@@ -196,20 +196,25 @@ def create_ui(services: Services) -> gr.Blocks:
 
 def main() -> int:
     from simulator.accounts import ensure_admin, first_start_message
+    from simulator.config import ConfigError, load_settings
     from simulator.errors import DataFileError
     from simulator.library import personas
+    from simulator.store.migrate import DatabaseAhead, DatabaseBehind
 
     try:
+        settings = load_settings()
         services = Services.create()
         personas()  # a broken persona file stops the start with its name and field
     except DataFileError as e:
         print(f"起動できません / cannot start: {e.message}", file=sys.stderr)
         return 2
+    except (ConfigError, DatabaseBehind, DatabaseAhead) as e:
+        print(f"起動できません / cannot start: {e}", file=sys.stderr)
+        return 2
     password = ensure_admin(services.store)
     if password:
         print(first_start_message(password), flush=True)
-    host = os.environ.get("KASUHARA_HOST", "127.0.0.1")
-    port = int(os.environ.get("KASUHARA_PORT", "7860"))
+    host, port = settings.host, settings.port
     demo = create_ui(services)
     demo.queue(default_concurrency_limit=8)
     print(
