@@ -26,3 +26,7 @@ class DataFileError(Exception):
 
 class LLMUnavailable(Exception):
     """The configured chat model could not give a usable answer for this turn."""
+
+
+class AccessDenied(Exception):
+    """The signed-in user may not see or change this object (or do this at all)."""

@@ -23,8 +23,8 @@ def _summary(store: Store) -> list[tuple[str, str, str, float | None, list[str]]
     admin = store.find_user("admin")
     assert admin is not None
     out = []
-    for row in sorted(store.list_sessions(admin), key=lambda r: r["id"]):
-        s = store.load_session(row["id"], admin)
+    for row in sorted(store.list_sessions(), key=lambda r: r["id"]):
+        s = store.load_session(row["id"])
         out.append(
             (row["username"], s.persona_id, s.outcome.value, row["overall"], [t.trainee for t in s.turns])
         )
@@ -49,20 +49,20 @@ def test_demo_data_creates_trainees_sessions_turns_and_scores(
     admin = store.find_user("admin")
     assert admin is not None
     for u in trainees:
-        rows = store.list_sessions(u)
+        rows = store.list_sessions(user_id=u.id)
         assert len(rows) == 2
         for row in rows:
             assert row["overall"] is not None
-            s = store.load_session(row["id"], u)
+            s = store.load_session(row["id"])
             assert s.turns, row["id"]
             assert s.outcome.value == row["outcome"]
             for t in s.turns:
                 a = t.assessment
                 assert a is not None and a.judge.startswith("hybrid@")
                 assert a.rubric_version >= 1 and a.rubric_id
-        scores = store.score_rows(u)
+        scores = store.score_rows(user_id=u.id)
         assert scores
-        assert len(scores) == sum(len(store.load_session(r["id"], u).turns) for r in rows) * len(CRITERIA)
+        assert len(scores) == sum(len(store.load_session(r["id"]).turns) for r in rows) * len(CRITERIA)
         assert all(
             r["rubric_version"] >= 1 and r["judge"].startswith("hybrid@") and r["rubric_id"] for r in scores
         )
@@ -87,7 +87,7 @@ def test_some_sessions_file_a_drill(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     store = Store(url)
     admin = store.find_user("admin")
     assert admin is not None
-    drills = [store.incident_report(r["id"], admin) for r in store.list_sessions(admin)]
+    drills = [store.incident_report(r["id"]) for r in store.list_sessions()]
     filed = [d for d in drills if d is not None]
     assert filed
     for d in filed:

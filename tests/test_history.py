@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator.app.services import Services
 from simulator.engine import Engine
 from simulator.store import Store
 from simulator.ui import history
 from simulator.ui import strings as S
-from simulator.ui.services import Services
 
 FIRM = "恐れ入りますが、契約の範囲外のため、会社の方針としてお受けできません。"
 WEAK = "承知しました。今回に限り無償で対応いたします。"

@@ -66,10 +66,10 @@ def test_a_database_made_by_todays_main_upgrades_without_losing_a_row(tmp_path: 
     assert _counts(db) == before
     store = Store(f"sqlite:///{db}")
     trainee = next(u for u in store.list_users() if u.role == "trainee")
-    rows = store.list_sessions(trainee)
+    rows = store.list_sessions(user_id=trainee.id)
     assert rows, "the trainee still has their sessions"
     for row in rows:
-        s = store.load_session(row["id"], trainee)
+        s = store.load_session(row["id"])
         assert len(s.turns) >= 1 and s.turns[0].assessment is not None
     # the demo password still signs in: users survived with their hashes
     assert store.authenticate(trainee.username, "kasuhara-demo") is not None

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from simulator.app.permissions import AccessDenied
+from simulator.app.services import Services
 from simulator.engine import Engine
 from simulator.library import load_personas
 from simulator.models import CRITERIA, Outcome
-from simulator.store import AccessDenied, Store
+from simulator.store import Store
 from simulator.store import schema as t
-from simulator.ui.services import Services
 
 PERSONA = sorted(load_personas())[0]
 
@@ -66,7 +67,7 @@ def test_turns_are_written_as_they_happen_and_a_restart_resumes(db: str, engine:
     assert a.rubric_id == "default" and a.rubric_version >= 1 and a.judge.startswith("rules@")
     _, turn2 = svc2.reply(u, session.id, "本日の内容は記録し、上長に報告いたします。")
     assert turn2.index == 2
-    rows = svc2.store.score_rows(u)
+    rows = svc2.store.score_rows(user_id=u.id)
     assert {r["criterion"] for r in rows} == {"calm", "firm", "contract", "record", "escalation"}
     assert all(
         r["rubric_version"] >= 1 and r["judge"].startswith("rules@") and r["user_role"] == "trainee"
@@ -89,7 +90,8 @@ def test_a_trainee_never_reaches_another_trainees_session(db: str, engine: Engin
     with pytest.raises(AccessDenied):
         svc.retry(b, sa.id, 1, "やり直し")
     assert [r["id"] for r in svc.history(b)] == []
-    assert [r["id"] for r in svc.store.list_sessions(b, user_id=a.id)] == []
+    assert [r["id"] for r in svc.sessions(b, user_id=a.id)] == [], "a trainee lists only their own"
+    assert [r["id"] for r in svc.sessions(hr, user_id=a.id)] == [sa.id]
     # Staff may read (not write) every session.
     assert svc.load(hr, sa.id).id == sa.id
     with pytest.raises(AccessDenied):
@@ -194,10 +196,10 @@ def test_a_store_made_by_the_previous_release_upgrades_without_losing_a_row(tmp_
     user = store.find_user("fx_trainee")
     assert user is not None and store.authenticate("fx_trainee", "pw-fixture-1") is not None
     # aggregates count each reply once: 4 replies were typed, 4 x 5 criteria rows
-    assert len(store.score_rows(user)) == 20
-    sessions = store.list_sessions(user)
+    assert len(store.score_rows(user_id=user.id)) == 20
+    sessions = store.list_sessions(user_id=user.id)
     for row in sessions:
-        assert len(store.load_session(row["id"], user).turns) >= 2
+        assert len(store.load_session(row["id"]).turns) >= 2
 
 
 def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, engine: Engine) -> None:
@@ -230,7 +232,7 @@ def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, e
         },
     )
     after = svc.report(u, s.id)
-    stored = svc.store.session_score(s.id, u)
+    stored = svc.store.session_score(s.id)
     assert after.drill.score is not None and after.drill.score >= 2
     assert after.criteria["record"].best == after.drill.score
     assert after.overall > before.overall, "the filed drill counts as a record"
@@ -241,7 +243,7 @@ def test_the_history_shows_the_reports_grade_after_the_drill_is_filed(db: str, e
 
 def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: Engine) -> None:
     """Resubmitting cannot erase a weak first report nor lift the grade: HR sees every attempt."""
-    from simulator.ui.services import DrillInputError
+    from simulator.app.services import DrillInputError
 
     svc = Services(Store(db), engine)
     u = svc.store.add_user("mori", "password123", display_name="森 一郎")
@@ -268,7 +270,7 @@ def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: En
     )
     assert better.score > weak.score
     assert "2回目の提出" in better.summary and "初回" in better.summary
-    rows = svc.store.incident_reports(s.id, u)
+    rows = svc.store.incident_reports(s.id)
     assert [r["score"] for r in rows] == [weak.score, better.score], "both submissions are kept, in order"
     rep = svc.report(u, s.id)
     assert rep.drill.score == weak.score and rep.drill.attempts == 2
@@ -276,7 +278,7 @@ def test_every_drill_submission_is_kept_and_the_first_counts(db: str, engine: En
 
     with pytest.raises(DrillInputError, match="長すぎます"):
         svc.file_drill(u, s.id, {"demand": "あ" * 10_000_000})
-    assert len(svc.store.incident_reports(s.id, u)) == 2, "a refused submission stores nothing"
+    assert len(svc.store.incident_reports(s.id)) == 2, "a refused submission stores nothing"
 
 
 def test_a_retry_branch_does_not_count_its_copied_turns_twice(db: str, engine: Engine) -> None:
@@ -289,6 +291,6 @@ def test_a_retry_branch_does_not_count_its_copied_turns_twice(db: str, engine: E
     branch, _ = svc.retry(u, s.id, 3, "契約外のご要望は会社の方針としてお受けできません。")
     assert len(branch.turns) == 3, "the branch keeps the two turns it was copied from"
     typed = 4  # three replies in the original, one new one in the branch
-    rows = svc.store.score_rows(u)
+    rows = svc.store.score_rows(user_id=u.id)
     assert len(rows) == typed * len(CRITERIA)
     assert svc.report(u, branch.id).turn_count == 3, "the branch's own report still shows its three turns"

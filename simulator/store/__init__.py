@@ -1,8 +1,9 @@
-"""The store: users, sessions, turns, scores and incident reports in SQL (SQLite by default).
+"""The repositories: users, sessions, turns, scores and incident reports in SQL (SQLite by
+default, PostgreSQL with ``KASUHARA_DATABASE_URL``).
 
 Every turn is written when it happens, so a restarted app (or another instance behind a
-load balancer) can resume any session. Access rules live here, not in the UI: a trainee
-can only ever read their own sessions.
+load balancer) can resume any session. Nothing here decides who may read what: the
+application layer (``simulator.app.permissions``) checks that before it calls a repository.
 """
 
 from __future__ import annotations
@@ -26,13 +27,8 @@ from simulator.store.migrate import ensure_current
 
 ROLES = ("trainee", "trainer", "hr", "admin")
 ROLE_LABELS = {"trainee": "受講者", "trainer": "研修担当", "hr": "人事・総務", "admin": "管理者"}
-STAFF_ROLES = ("trainer", "hr", "admin")
 
 _hasher = PasswordHasher()
-
-
-class AccessDenied(Exception):
-    """The signed-in user may not see or change this object."""
 
 
 class NotFound(Exception):
@@ -47,10 +43,6 @@ class User:
     role: str
     department: str
     active: bool
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
     @property
     def role_label(self) -> str:
@@ -185,28 +177,16 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(update(t.users).where(t.users.c.id == u.id).values(active=active))
 
-    # ------------------------------------------------------------------ access
+    # ------------------------------------------------------------------ sessions
 
-    @staticmethod
-    def can_view(viewer: User, owner_id: str) -> bool:
-        return viewer.id == owner_id or viewer.is_staff
-
-    def _owner_of(self, session_id: str) -> str:
+    def owner_of(self, session_id: str) -> str:
+        """Whose session it is (``NotFound`` when there is none): the application layer
+        decides from this who may read or write it."""
         with self.engine.connect() as conn:
             row = conn.execute(select(t.sessions.c.user_id).where(t.sessions.c.id == session_id)).first()
         if row is None:
             raise NotFound(session_id)
         return str(row.user_id)
-
-    def check_access(self, viewer: User, session_id: str, *, write: bool = False) -> None:
-        owner = self._owner_of(session_id)
-        # Nobody practises in another person's session; staff may read every session.
-        if write and viewer.id != owner:
-            raise AccessDenied(session_id)
-        if not self.can_view(viewer, owner):
-            raise AccessDenied(session_id)
-
-    # ------------------------------------------------------------------ sessions
 
     def create_session(self, session: Session, user: User, *, difficulty: str = "") -> None:
         now = _now()
@@ -286,9 +266,9 @@ class Store:
             conn.execute(t.scores.insert(), rows)
 
     def record_turn(self, session: Session, user: User, turn: Turn) -> None:
-        """Write one turn and the session's new state in one transaction."""
+        """Write one turn and the session's new state in one transaction (``user`` owns it)."""
         if user.id != session.user_id:
-            raise AccessDenied(session.id)
+            raise ValueError(f"session {session.id} is not {user.username}'s")
         with self.engine.begin() as conn:
             self._insert_turn(conn, session, user, turn)
             self._update_header(conn, session)
@@ -296,13 +276,12 @@ class Store:
     def update_session(self, session: Session, user: User, *, score: Any = None) -> None:
         """Write the session's header; ``score`` (a SessionScore) is stored as its grade."""
         if user.id != session.user_id:
-            raise AccessDenied(session.id)
+            raise ValueError(f"session {session.id} is not {user.username}'s")
         with self.engine.begin() as conn:
             self._update_header(conn, session, score=score)
 
-    def session_score(self, session_id: str, viewer: User) -> dict[str, Any] | None:
+    def session_score(self, session_id: str) -> dict[str, Any] | None:
         """The stored score of a session (None until it has ended)."""
-        self.check_access(viewer, session_id)
         with self.engine.connect() as conn:
             row = conn.execute(select(t.sessions.c.score).where(t.sessions.c.id == session_id)).first()
         return dict(row.score) if row is not None and row.score else None
@@ -319,11 +298,12 @@ class Store:
             values["score"] = score.model_dump(mode="json")
         conn.execute(update(t.sessions).where(t.sessions.c.id == session.id).values(**values))
 
-    def load_session(self, session_id: str, viewer: User, *, write: bool = False) -> Session:
-        """The session, if ``viewer`` may read it (or, with ``write``, practise in it)."""
-        self.check_access(viewer, session_id, write=write)
+    def load_session(self, session_id: str) -> Session:
+        """The session with its turns, in two queries (``NotFound`` when there is none)."""
         with self.engine.connect() as conn:
-            h = conn.execute(select(t.sessions).where(t.sessions.c.id == session_id)).one()
+            h = conn.execute(select(t.sessions).where(t.sessions.c.id == session_id)).first()
+            if h is None:
+                raise NotFound(session_id)
             rows = conn.execute(
                 select(t.turns).where(t.turns.c.session_id == session_id).order_by(t.turns.c.idx)
             ).all()
@@ -364,48 +344,42 @@ class Store:
 
     def list_sessions(
         self,
-        viewer: User,
         *,
         user_id: str | None = None,
         scenario: str | None = None,
         department: str | None = None,
         limit: int = 500,
     ) -> list[dict[str, Any]]:
-        """Session headers the viewer may see, newest first. A trainee only ever gets
-        their own, whatever ``user_id`` asks for."""
+        """Session headers, newest first, filtered by owner, scenario and department."""
         q = select(t.sessions, t.users.c.username, t.users.c.display_name).join(
             t.users, t.users.c.id == t.sessions.c.user_id
         )
-        if not viewer.is_staff:
-            q = q.where(t.sessions.c.user_id == viewer.id)
-        elif user_id:
+        if user_id:
             q = q.where(t.sessions.c.user_id == user_id)
         if scenario:
             q = q.where(t.sessions.c.scenario == scenario)
-        if department and viewer.is_staff:
+        if department:
             q = q.where(t.sessions.c.department == department)
         q = q.order_by(t.sessions.c.created_at.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
         return [dict(r) for r in rows]
 
-    def latest_open_session(self, user: User) -> str | None:
+    def latest_open_session(self, user_id: str) -> str | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(t.sessions.c.id)
-                .where(t.sessions.c.user_id == user.id, t.sessions.c.outcome == "in_progress")
+                .where(t.sessions.c.user_id == user_id, t.sessions.c.outcome == "in_progress")
                 .order_by(t.sessions.c.updated_at.desc())
                 .limit(1)
             ).first()
         return row.id if row else None
 
-    def score_rows(self, viewer: User, *, user_id: str | None = None) -> list[dict[str, Any]]:
-        """Primary-judge score rows the viewer may see (for trends and exports); a retry
-        branch's copies of its parent's turns are left out, so no reply counts twice."""
+    def score_rows(self, *, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Primary-judge score rows (for trends and exports); a retry branch's copies of its
+        parent's turns are left out, so no reply counts twice."""
         q = select(t.scores).where(t.scores.c.primary.is_(True), t.scores.c.copied.is_(False))
-        if not viewer.is_staff:
-            q = q.where(t.scores.c.user_id == viewer.id)
-        elif user_id:
+        if user_id:
             q = q.where(t.scores.c.user_id == user_id)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q.order_by(t.scores.c.created_at)).mappings().all()]
@@ -420,7 +394,7 @@ class Store:
         checks: list[dict[str, Any]],
         score: int | None,
     ) -> None:
-        self.check_access(user, session_id, write=True)
+        """Keep one filed 報告 by ``user`` (the session's owner)."""
         with self.engine.begin() as conn:
             # every submission is kept: the first is the one that counts, the rest are practice
             conn.execute(
@@ -435,17 +409,16 @@ class Store:
                 )
             )
 
-    def incident_report(self, session_id: str, viewer: User) -> dict[str, Any] | None:
+    def incident_report(self, session_id: str) -> dict[str, Any] | None:
         """The session's first filed 報告 (the one its grade counts), with ``attempts``: how many
         were filed in all."""
-        rows = self.incident_reports(session_id, viewer)
+        rows = self.incident_reports(session_id)
         if not rows:
             return None
         return {**rows[0], "attempts": len(rows)}
 
-    def incident_reports(self, session_id: str, viewer: User) -> list[dict[str, Any]]:
+    def incident_reports(self, session_id: str) -> list[dict[str, Any]]:
         """Every 報告 filed for the session, oldest first (none is ever replaced)."""
-        self.check_access(viewer, session_id)
         q = (
             select(t.incident_reports)
             .where(t.incident_reports.c.session_id == session_id)

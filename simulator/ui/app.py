@@ -18,10 +18,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402  (the environment above must be set before import)
 
+from simulator.app.services import MAX_REPLY_CHARS, Services  # noqa: E402
 from simulator.ui import history, practice, review  # noqa: E402
 from simulator.ui import strings as S  # noqa: E402
 from simulator.ui.common import current_user  # noqa: E402
-from simulator.ui.services import MAX_REPLY_CHARS, Services  # noqa: E402
 
 CSS = """
 #app-header h1 {margin-bottom: 0}

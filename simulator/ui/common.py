@@ -7,9 +7,10 @@ from typing import NoReturn
 
 import gradio as gr
 
-from simulator.store import AccessDenied, User
+from simulator.app.permissions import AccessDenied
+from simulator.app.services import Services
+from simulator.store import User
 from simulator.ui import strings as S
-from simulator.ui.services import Services
 
 
 def fail(message: str) -> NoReturn:

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from simulator.app.services import Services
 from simulator.models import (
     CRITERION_LABELS,
     SCENARIO_LABELS,
@@ -21,7 +22,6 @@ from simulator.report import grade_for
 from simulator.store import User
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, local_time
-from simulator.ui.services import Services
 
 
 def _ordered(services: Services, user: User) -> list[dict[str, Any]]:
@@ -86,7 +86,7 @@ def trend_frame(services: Services, user: User, scenario: str | None = None) -> 
     tops = [r for r in attempts(services, user) if not scenario or r["scenario"] == scenario]
     number = {r["id"]: i for i, r in enumerate(tops, start=1)}
     per: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for row in services.store.score_rows(user, user_id=user.id):
+    for row in services.own_score_rows(user):
         if row["session_id"] in number and row["score"] is not None:
             per[(row["session_id"], row["criterion"])].append(row["score"])
     data = [

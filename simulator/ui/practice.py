@@ -8,6 +8,8 @@ from typing import Any
 
 import gradio as gr
 
+from simulator.app.permissions import AccessDenied
+from simulator.app.services import MAX_REPLY_CHARS, Services
 from simulator.director import PHONE_TIME_LIMIT_MINUTES
 from simulator.library import get_rubric
 from simulator.models import (
@@ -21,10 +23,9 @@ from simulator.models import (
     Turn,
     outcome_label,
 )
-from simulator.store import AccessDenied, NotFound
+from simulator.store import NotFound
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, fail, warn
-from simulator.ui.services import MAX_REPLY_CHARS, Services
 
 
 def _limit(session: Any) -> float:

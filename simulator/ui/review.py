@@ -8,12 +8,13 @@ from typing import Any
 
 import gradio as gr
 
+from simulator.app.permissions import AccessDenied, Capability
+from simulator.app.services import DrillInputError, Services
 from simulator.models import OUTCOME_LABELS, Outcome
 from simulator.paths import data_dir
-from simulator.store import AccessDenied, NotFound
+from simulator.store import NotFound
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, fail, local_time
-from simulator.ui.services import DrillInputError, Services
 
 
 def session_choices(services: Services, user: Any) -> list[tuple[str, str]]:
@@ -125,7 +126,7 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
             fail(S.ACCESS_DENIED)
         html_path, md_path = export_paths(user.id, session.id)
         # trainers and HR read the judge's confidence and the rules' reading; trainees do not
-        staff = user.is_staff
+        staff = Capability.review_transcripts in services.capabilities(user)
         html_path.write_text(render_html(rep, standalone=True, staff=staff), encoding="utf-8")
         md_path.write_text(render_markdown(rep, staff=staff), encoding="utf-8")
         own = session.user_id == user.id

@@ -57,10 +57,7 @@ def test_trainee_cannot_file_a_drill_on_another_trainees_session(
     kato = client(app_server, "kato")
     with pytest.raises(Exception):  # noqa: B017
         kato.predict(satos_session, "a", "b", "c", "d", "e", "f", "g", api_name="/drill")
-    assert (
-        Store(app_server.db_url).incident_report(satos_session, Store(app_server.db_url).find_user("sato"))
-        is None
-    )  # type: ignore[arg-type]
+    assert Store(app_server.db_url).incident_report(satos_session) is None  # type: ignore[arg-type]
 
 
 def test_history_api_returns_only_own_sessions(app_server: AppServer, satos_session: str) -> None:

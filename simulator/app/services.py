@@ -1,5 +1,6 @@
 """What the app does, without Gradio: every operation takes the signed-in user and checks
-on the server what that user may touch. The UI modules only translate to widgets."""
+on the server, through ``permissions``, what that user may do and touch before it calls a
+repository. The UI modules only translate to widgets."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.app import permissions
+from simulator.app.permissions import AccessDenied, Capability
 from simulator.drill import DrillItem
 from simulator.engine import Engine, drain
 from simulator.library import get_persona, personas
@@ -16,7 +19,7 @@ from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import build_report
 from simulator.report_model import Branch, DrillSection, Report
 from simulator.scoring.session import SessionScore, score_session
-from simulator.store import AccessDenied, NotFound, Store, User
+from simulator.store import NotFound, Store, User
 
 MAX_REPLY_CHARS = 2000
 
@@ -48,7 +51,13 @@ class Services:
     def personas(self) -> dict[str, Persona]:
         return personas()
 
+    def _session(self, user: User, session_id: str, *, write: bool = False) -> Session:
+        """The session, once the user may read it (or, with ``write``, practise in it)."""
+        permissions.require_session(user, self.store.owner_of(session_id), write=write)
+        return self.store.load_session(session_id)
+
     def start(self, user: User, persona_id: str, seed: int | None = None) -> Session:
+        permissions.require(user, Capability.practice)
         persona = get_persona(persona_id)
         session = self.engine.start(
             persona, seed=secrets.randbelow(1_000_000) if seed is None else seed, user_id=user.id
@@ -57,7 +66,7 @@ class Services:
         return session
 
     def load(self, user: User, session_id: str) -> Session:
-        return self.store.load_session(session_id, user)
+        return self._session(user, session_id)
 
     def reply(self, user: User, session_id: str, text: str) -> tuple[Session, Turn]:
         return drain(self.reply_stream(user, session_id, text))
@@ -67,7 +76,7 @@ class Services:
     ) -> Generator[str, None, tuple[Session, Turn]]:
         """Take a turn, yielding the client's line in chunks; the turn is written to the
         store when it is complete, even if the caller stops listening half-way."""
-        session = self.store.load_session(session_id, user, write=True)
+        session = self._session(user, session_id, write=True)
         if session.outcome is not Outcome.in_progress:
             raise ValueError("ended")
         persona = get_persona(session.persona_id)
@@ -95,14 +104,14 @@ class Services:
             self._store_score(session, user, self._drill_score(session.id, user))
 
     def end(self, user: User, session_id: str) -> Session:
-        session = self.store.load_session(session_id, user, write=True)
+        session = self._session(user, session_id, write=True)
         if session.outcome is Outcome.in_progress:
             self.engine.end(session)
             self._store_score(session, user, self._drill_score(session.id, user))
         return session
 
     def _drill_score(self, session_id: str, user: User) -> int | None:
-        drill = self.store.incident_report(session_id, user)
+        drill = self.store.incident_report(session_id)
         return drill["score"] if drill else None
 
     def _store_score(self, session: Session, user: User, drill_score: int | None) -> SessionScore:
@@ -116,23 +125,25 @@ class Services:
     ) -> SessionScore:
         """The stored grade; a session still in progress gets a provisional one, not stored.
         ``drill`` is the session's filed drill when the caller has already read it."""
-        stored = self.store.session_score(session_id, user)
+        permissions.require_session(user, session.user_id if session else self.store.owner_of(session_id))
+        stored = self.store.session_score(session_id)
         if stored is not None:
             return SessionScore.model_validate(stored)
-        session = session or self.store.load_session(session_id, user)
+        session = session or self.store.load_session(session_id)
         if drill is None:
-            drill = self.store.incident_report(session_id, user)
+            drill = self.store.incident_report(session_id)
         return score_session(session, self.engine.rubric, drill["score"] if drill else None)
 
     def resumable(self, user: User) -> str | None:
-        return self.store.latest_open_session(user)
+        permissions.require(user, Capability.practice)
+        return self.store.latest_open_session(user.id)
 
     # ------------------------------------------------------------------ report
 
     def report(self, user: User, session_id: str) -> Report:
-        session = self.store.load_session(session_id, user)
+        session = self._session(user, session_id)
         persona = get_persona(session.persona_id)
-        drill = self.store.incident_report(session_id, user)
+        drill = self.store.incident_report(session_id)
         rep = build_report(
             session,
             persona,
@@ -171,10 +182,10 @@ class Services:
         root = session
         while root.parent_id:
             try:
-                root = self.store.load_session(root.parent_id, user)
+                root = self._session(user, root.parent_id)
             except (AccessDenied, NotFound):
                 break
-        rows = self.store.list_sessions(user, user_id=root.user_id)
+        rows = self.store.list_sessions(user_id=root.user_id)  # the family shares its owner
         children: dict[str, list[str]] = {}
         for row in rows:
             if row["parent_id"]:
@@ -184,7 +195,7 @@ class Services:
             for child in children.get(todo.pop(), []):
                 family_ids.append(child)
                 todo.append(child)
-        family = [root] + [self.store.load_session(sid, user) for sid in family_ids[1:]]
+        family = [root] + [self.store.load_session(sid) for sid in family_ids[1:]]
         out = []
         for s in sorted(family, key=lambda s: s.created_at):
             r = build_report(s, get_persona(s.persona_id), self.engine.rubric, self.score(user, s.id, s))
@@ -196,7 +207,7 @@ class Services:
 
     def retry(self, user: User, session_id: str, turn_index: int, text: str) -> tuple[Session, Turn]:
         """Branch a new session from before ``turn_index`` and answer it with ``text``."""
-        src = self.store.load_session(session_id, user, write=True)
+        src = self._session(user, session_id, write=True)
         if not 1 <= turn_index <= len(src.turns):
             raise ValueError("turn")
         kept = [t.model_copy(deep=True) for t in src.turns[: turn_index - 1]]
@@ -230,12 +241,12 @@ class Services:
                 raise DrillInputError(
                     f"「{labels.get(key, key)}」が長すぎます（{MAX_FIELD_CHARS}文字まで）。要点を絞って書いてください。"
                 )
-        session = self.store.load_session(session_id, user, write=True)
+        session = self._session(user, session_id, write=True)
         result = check_drill(fields, session, get_persona(session.persona_id), user.display_name)
         self.store.save_incident_report(
             session_id, user, fields, [i.model_dump(mode="json") for i in result.items], result.score
         )
-        first = self.store.incident_report(session_id, user)
+        first = self.store.incident_report(session_id)
         attempts = first["attempts"] if first else 1
         if attempts > 1:
             result.summary += (
@@ -251,7 +262,25 @@ class Services:
     def history(self, user: User) -> list[dict[str, Any]]:
         """「わたしの履歴」: the user's own sessions, whatever their role (staff see others'
         sessions in their own pages, never here)."""
-        return self.store.list_sessions(user, user_id=user.id)
+        permissions.require(user, Capability.practice)
+        return self.store.list_sessions(user_id=user.id)
+
+    def sessions(
+        self, viewer: User, *, user_id: str | None = None, department: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Session headers the viewer may list: their own, or (reviewing transcripts) anyone's."""
+        owner = permissions.sessions_of(viewer, user_id)
+        if owner == viewer.id and not permissions.can(viewer, Capability.review_transcripts):
+            department = None
+        return self.store.list_sessions(user_id=owner, department=department)
+
+    def own_score_rows(self, user: User) -> list[dict[str, Any]]:
+        """The user's own per-turn score rows (the trend of 「わたしの履歴」)."""
+        permissions.require(user, Capability.practice)
+        return self.store.score_rows(user_id=user.id)
+
+    def capabilities(self, user: User) -> frozenset[Capability]:
+        return permissions.capabilities(user)
 
 
 class DrillInputError(ValueError):

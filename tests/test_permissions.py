@@ -1,0 +1,115 @@
+"""Capabilities per role, checked by the application layer for every call (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from simulator.app import permissions
+from simulator.app.permissions import AccessDenied, Capability
+from simulator.app.services import Services
+from simulator.engine import Engine
+from simulator.library import load_personas
+from simulator.store import Store
+
+PERSONA = sorted(load_personas())[0]
+C = Capability
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    e = Engine(voice="scripted", judge="rules")
+    yield e
+    e.close()
+
+
+@pytest.fixture()
+def svc(db_url: str, engine: Engine) -> Services:
+    return Services(Store(db_url), engine)
+
+
+def test_trainer_and_hr_get_different_capabilities(svc: Services) -> None:
+    trainee = svc.store.add_user("t1", "password-t1")
+    trainer = svc.store.add_user("tr1", "password-r1", role="trainer")
+    hr = svc.store.add_user("hr1", "password-h1", role="hr")
+    admin = svc.store.add_user("ad1", "password-a1", role="admin")
+    caps = {u.role: svc.capabilities(u) for u in (trainee, trainer, hr, admin)}
+    assert caps["trainee"] == {C.practice}
+    assert C.edit_personas in caps["trainer"] and C.export not in caps["trainer"]
+    assert {C.view_dashboards, C.export, C.read_audit_log} <= caps["hr"] and C.edit_personas not in caps["hr"]
+    assert caps["trainer"] != caps["hr"]
+    assert caps["admin"] == set(Capability) and C.manage_users not in caps["hr"] | caps["trainer"]
+    svc.store.set_active("tr1", False)
+    assert svc.capabilities(svc.store.get_user(trainer.id)) == frozenset(), "a disabled account can do nothing"
+
+
+# the session operations of the application layer: each must refuse a stranger
+_SESSION_CALLS = {
+    "load": lambda svc, u, sid: svc.load(u, sid),
+    "reply": lambda svc, u, sid: svc.reply(u, sid, "代わりに返答します"),
+    "reply_stream": lambda svc, u, sid: next(svc.reply_stream(u, sid, "代わりに返答します")),
+    "end": lambda svc, u, sid: svc.end(u, sid),
+    "score": lambda svc, u, sid: svc.score(u, sid),
+    "report": lambda svc, u, sid: svc.report(u, sid),
+    "retry": lambda svc, u, sid: svc.retry(u, sid, 1, "やり直し"),
+    "file_drill": lambda svc, u, sid: svc.file_drill(u, sid, {"result": "報告"}),
+}
+_READS = {"load", "score", "report"}
+
+
+def test_every_session_operation_is_listed_here() -> None:
+    takes_session = {
+        name
+        for name, fn in inspect.getmembers(Services, inspect.isfunction)
+        if not name.startswith("_") and "session_id" in inspect.signature(fn).parameters
+    }
+    assert takes_session == set(_SESSION_CALLS), "a new session operation needs its permission test"
+
+
+@pytest.mark.parametrize("call", sorted(_SESSION_CALLS))
+def test_a_trainee_can_touch_no_one_elses_session(svc: Services, call: str) -> None:
+    owner = svc.store.add_user("owner", "password-o1", department="営業部")
+    other = svc.store.add_user("other", "password-x1", department="営業部")
+    s = svc.start(owner, PERSONA, seed=1)
+    svc.reply(owner, s.id, "お話は伺います。")
+    with pytest.raises(AccessDenied):
+        _SESSION_CALLS[call](svc, other, s.id)
+    assert len(svc.load(owner, s.id).turns) == 1, "nothing of the owner's was changed"
+
+
+@pytest.mark.parametrize("role", ["trainer", "hr", "admin"])
+def test_staff_read_but_never_practise_in_someone_elses_session(svc: Services, role: str) -> None:
+    owner = svc.store.add_user("owner", "password-o1")
+    staff = svc.store.add_user("staff", "password-s1", role=role)
+    s = svc.start(owner, PERSONA, seed=1)
+    svc.reply(owner, s.id, "お話は伺います。")
+    for call in sorted(_SESSION_CALLS):
+        if call in _READS:
+            _SESSION_CALLS[call](svc, staff, s.id)
+        else:
+            with pytest.raises(AccessDenied):
+                _SESSION_CALLS[call](svc, staff, s.id)
+    assert [r["id"] for r in svc.sessions(staff, user_id=owner.id)] == [s.id]
+    assert svc.history(staff) == [], "a staff user's own history holds only their own sessions"
+    mine = svc.start(staff, PERSONA, seed=2)
+    assert [r["id"] for r in svc.history(staff)] == [mine.id]
+
+
+def test_a_listing_never_widens_for_a_trainee(svc: Services) -> None:
+    a = svc.store.add_user("a", "password-a1", department="営業部")
+    b = svc.store.add_user("b", "password-b1", department="営業部")
+    sa = svc.start(a, PERSONA, seed=1)
+    sb = svc.start(b, PERSONA, seed=2)
+    assert [r["id"] for r in svc.sessions(b)] == [sb.id]
+    assert [r["id"] for r in svc.sessions(b, user_id=a.id, department="営業部")] == [sb.id]
+    assert sa.id not in [r["id"] for r in svc.sessions(b, department="営業部")]
+
+
+def test_a_role_without_practice_cannot_start(svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    u = svc.store.add_user("viewer", "password-v1", role="hr")
+    monkeypatch.setitem(permissions.ROLE_CAPABILITIES, "hr", frozenset({C.view_dashboards}))
+    with pytest.raises(AccessDenied):
+        svc.start(u, PERSONA)
+    with pytest.raises(AccessDenied):
+        svc.history(u)
