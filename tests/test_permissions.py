@@ -52,10 +52,11 @@ _SESSION_CALLS = {
     "end": lambda svc, u, sid: svc.end(u, sid),
     "score": lambda svc, u, sid: svc.score(u, sid),
     "report": lambda svc, u, sid: svc.report(u, sid),
+    "report_and_session": lambda svc, u, sid: svc.report_and_session(u, sid),
     "retry": lambda svc, u, sid: svc.retry(u, sid, 1, "やり直し"),
     "file_drill": lambda svc, u, sid: svc.file_drill(u, sid, {"result": "報告"}),
 }
-_READS = {"load", "score", "report"}
+_READS = {"load", "score", "report", "report_and_session"}
 
 
 def test_every_session_operation_is_listed_here() -> None:

@@ -141,6 +141,10 @@ class Services:
     # ------------------------------------------------------------------ report
 
     def report(self, user: User, session_id: str) -> Report:
+        return self.report_and_session(user, session_id)[0]
+
+    def report_and_session(self, user: User, session_id: str) -> tuple[Report, Session]:
+        """The report and the session it was built from (loaded once)."""
         session = self._session(user, session_id)
         persona = get_persona(session.persona_id)
         drill = self.store.incident_report(session_id)
@@ -164,10 +168,10 @@ class Services:
                 score=drill["score"],
                 attempts=drill.get("attempts", 1),
             )
-        branches = self._branches(user, session)
+        branches = self._branches(user, session, rep)
         if len(branches) > 1:
             rep.branches = branches
-        return rep
+        return rep, session
 
     def _owner(self, session: Session) -> dict[str, str]:
         """Whose session it is (the viewer may read it: access was checked on load)."""
@@ -177,32 +181,31 @@ class Services:
             return {"name": "", "department": ""}
         return {"name": owner.display_name, "department": owner.department or ""}
 
-    def _branches(self, user: User, session: Session) -> list[Branch]:
-        """The session, its parent and every retry descending from the same original."""
+    def _branches(self, user: User, session: Session, rep: Report) -> list[Branch]:
+        """The session, its parent and every retry descending from the same original; the
+        session shown and its report are reused, the others loaded once each."""
         root = session
         while root.parent_id:
             try:
                 root = self._session(user, root.parent_id)
             except (AccessDenied, NotFound):
                 break
-        rows = self.store.list_sessions(user_id=root.user_id)  # the family shares its owner
-        children: dict[str, list[str]] = {}
-        for row in rows:
-            if row["parent_id"]:
-                children.setdefault(row["parent_id"], []).append(row["id"])
-        family_ids, todo = [root.id], [root.id]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                family_ids.append(child)
-                todo.append(child)
-        family = [root] + [self.store.load_session(sid) for sid in family_ids[1:]]
+        family_ids = self.store.descendants(root.id)  # the family shares its owner
+        if not family_ids and root.id == session.id:
+            return []  # no retry: nothing to compare (one query)
+        loaded = {session.id: session, root.id: root}
+        family = [loaded.get(sid) or self.store.load_session(sid) for sid in [root.id, *family_ids]]
         out = []
         for s in sorted(family, key=lambda s: s.created_at):
-            r = build_report(s, get_persona(s.persona_id), self.engine.rubric, self.score(user, s.id, s))
+            r = (
+                rep
+                if s.id == session.id
+                else build_report(s, get_persona(s.persona_id), self.engine.rubric, self.score(user, s.id, s))
+            )
             label = "元のやり取り" if s.parent_id is None else f"ターン{s.branch_turn}からやり直し"
             if s.id == session.id:
                 label += "（表示中）"
-            out.append(Branch(label=label, session_id=s.id, report=r))
+            out.append(Branch(label=label, session_id=s.id, report=r.model_copy(update={"branches": []})))
         return out
 
     def retry(self, user: User, session_id: str, turn_index: int, text: str) -> tuple[Session, Turn]:

@@ -18,6 +18,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from simulator.models import Assessment, DirectorState, Session, Turn
@@ -169,6 +170,7 @@ class Store:
         if len(password) < 8:
             raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
         self._set_hash(u.id, _hasher.hash(password))
+        self.delete_tokens_of(u.id)  # a reset password signs the account out everywhere
 
     def set_active(self, username: str, active: bool) -> None:
         u = self.find_user(username)
@@ -176,6 +178,50 @@ class Store:
             raise NotFound(username)
         with self.engine.begin() as conn:
             conn.execute(update(t.users).where(t.users.c.id == u.id).values(active=active))
+            if not active:  # a disabled account is signed out everywhere
+                conn.execute(t.auth_tokens.delete().where(t.auth_tokens.c.user_id == u.id))
+
+    # ------------------------------------------------------------------ sign-in tokens
+
+    def add_token(self, token_hash: str, user_id: str, expires_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.auth_tokens.insert().values(
+                    token_hash=token_hash, user_id=user_id, created_at=_now(), expires_at=expires_at
+                )
+            )
+
+    def token_user(self, token_hash: str) -> User | None:
+        """The active user a live token belongs to."""
+        q = (
+            select(t.users)
+            .join(t.auth_tokens, t.auth_tokens.c.user_id == t.users.c.id)
+            .where(t.auth_tokens.c.token_hash == token_hash, t.auth_tokens.c.expires_at > _now())
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return _as_user(row) if row is not None and row.active else None
+
+    def delete_token(self, token_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.auth_tokens.delete().where(t.auth_tokens.c.token_hash == token_hash))
+
+    def delete_tokens_of(self, user_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.auth_tokens.delete().where(t.auth_tokens.c.user_id == user_id))
+
+    def secret(self, name: str, make: Any) -> str:
+        """A value every instance shares (made once by ``make()``, the first writer wins)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.app_secrets.c.value).where(t.app_secrets.c.name == name)).first()
+        if row is not None:
+            return str(row.value)
+        with contextlib.suppress(IntegrityError), self.engine.begin() as conn:
+            conn.execute(t.app_secrets.insert().values(name=name, value=str(make()), created_at=_now()))
+        with self.engine.connect() as conn:
+            return str(
+                conn.execute(select(t.app_secrets.c.value).where(t.app_secrets.c.name == name)).scalar_one()
+            )
 
     # ------------------------------------------------------------------ sessions
 
@@ -364,6 +410,22 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
         return [dict(r) for r in rows]
+
+    def descendants(self, session_id: str) -> list[str]:
+        """The ids of every retry branched (directly or not) from the session, oldest level first."""
+        out: list[str] = []
+        frontier = [session_id]
+        with self.engine.connect() as conn:
+            while frontier:
+                frontier = list(
+                    conn.execute(
+                        select(t.sessions.c.id)
+                        .where(t.sessions.c.parent_id.in_(frontier))
+                        .order_by(t.sessions.c.created_at)
+                    ).scalars()
+                )
+                out.extend(frontier)
+        return out
 
     def latest_open_session(self, user_id: str) -> str | None:
         with self.engine.connect() as conn:

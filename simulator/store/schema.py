@@ -129,3 +129,21 @@ incident_reports = Table(
     Column("score", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# sign-in shared by every app instance: the hash of each session token, never the token
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+app_secrets = Table(
+    "app_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -25,6 +25,11 @@ from simulator.ui.common import current_user  # noqa: E402
 
 CSS = """
 #app-header h1 {margin-bottom: 0}
+a.kr-download {display: block; text-align: center; padding: 10px 12px; border-radius: 8px; font-weight: 600;
+  border: 1px solid var(--button-secondary-border-color); background: var(--button-secondary-background-fill);
+  color: var(--button-secondary-text-color); text-decoration: none}
+#download-html-box, #download-md-box {padding: 0 !important}
+a.kr-download:hover {background: var(--button-secondary-background-fill-hover)}
 .cards {flex-wrap: wrap; gap: 12px}
 .scenario-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 12px;
   background: var(--background-fill-secondary)}
@@ -196,10 +201,12 @@ def create_ui(services: Services) -> gr.Blocks:
 
 def main() -> int:
     from simulator.accounts import ensure_admin, first_start_message
+    from simulator.app.signin import install as install_signin
     from simulator.config import ConfigError, load_settings
     from simulator.errors import DataFileError
     from simulator.library import personas
     from simulator.store.migrate import DatabaseAhead, DatabaseBehind
+    from simulator.ui.exports import install as install_exports
 
     try:
         settings = load_settings()
@@ -233,5 +240,10 @@ def main() -> int:
         js=page_js(),
         footer_links=[],
         quiet=True,
+        prevent_thread_lock=True,
     )
+    # sign-in verified from the database, so that every instance accepts it (app.signin)
+    install_signin(demo.server_app, services.store)
+    install_exports(demo.server_app, services)  # the report files, made when asked for
+    demo.block_thread()
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -11,7 +10,6 @@ import gradio as gr
 from simulator.app.permissions import AccessDenied, Capability
 from simulator.app.services import DrillInputError, Services
 from simulator.models import OUTCOME_LABELS, Outcome
-from simulator.paths import data_dir
 from simulator.store import NotFound
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, fail, local_time
@@ -29,10 +27,11 @@ def session_choices(services: Services, user: Any) -> list[tuple[str, str]]:
     return out
 
 
-def export_paths(user_id: str, session_id: str) -> tuple[Path, Path]:
-    d = data_dir() / "exports" / user_id
-    d.mkdir(parents=True, exist_ok=True)
-    return d / f"kasuhara-report-{session_id[:8]}.html", d / f"kasuhara-report-{session_id[:8]}.md"
+def _download_link(session_id: str, fmt: str, label: str) -> str:
+    from simulator.ui.exports import url_for
+
+    href = html.escape(url_for(session_id, fmt), quote=True)
+    return f'<a id="download-{fmt}" class="kr-download" href="{href}" download>{html.escape(label)}</a>'
 
 
 def drill_result_html(result: Any) -> str:
@@ -63,7 +62,7 @@ def _instruction_md(session: Any) -> str:
 
 def build(services: Services, session_id: gr.State) -> dict[str, Any]:
     from simulator.drill import DRILL_FIELDS, MAX_FIELD_CHARS
-    from simulator.report_render import render_html, render_markdown
+    from simulator.report_render import render_html
 
     with gr.Row():
         pick = gr.Dropdown(
@@ -72,8 +71,9 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
         show = gr.Button(S.REPORT_SHOW, elem_id="report-show", scale=1)
     report_html = gr.HTML(f"<p>{S.REPORT_EMPTY}</p>", elem_id="report")
     with gr.Row(elem_id="report-actions"):
-        dl_html = gr.DownloadButton(S.DOWNLOAD_HTML, elem_id="download-html", visible=False)
-        dl_md = gr.DownloadButton(S.DOWNLOAD_MD, elem_id="download-md", visible=False)
+        # links to files made on request (ui/exports.py), checked on the server like every page
+        dl_html = gr.HTML(visible=False, elem_id="download-html-box")
+        dl_md = gr.HTML(visible=False, elem_id="download-md-box")
         print_btn = gr.Button(S.PRINT, elem_id="print", visible=False)
     print_btn.click(None, None, None, js="() => window.print()")
 
@@ -120,21 +120,17 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
         if not sid:
             fail(S.NO_SESSION)
         try:
-            rep = services.report(user, sid)  # type: ignore[arg-type]
-            session = services.load(user, sid)  # type: ignore[arg-type]
+            rep, session = services.report_and_session(user, sid)  # type: ignore[arg-type]
         except (AccessDenied, NotFound):
             fail(S.ACCESS_DENIED)
-        html_path, md_path = export_paths(user.id, session.id)
         # trainers and HR read the judge's confidence and the rules' reading; trainees do not
         staff = Capability.review_transcripts in services.capabilities(user)
-        html_path.write_text(render_html(rep, standalone=True, staff=staff), encoding="utf-8")
-        md_path.write_text(render_markdown(rep, staff=staff), encoding="utf-8")
         own = session.user_id == user.id
         turns = [(f"ターン{t.index}: {t.trainee[:30]}", t.index) for t in session.turns]
         return [
             render_html(rep, standalone=False, staff=staff),
-            gr.update(value=str(html_path), visible=True),
-            gr.update(value=str(md_path), visible=True),
+            gr.update(value=_download_link(session.id, "html", S.DOWNLOAD_HTML), visible=True),
+            gr.update(value=_download_link(session.id, "md", S.DOWNLOAD_MD), visible=True),
             gr.update(visible=True),
             gr.update(visible=own and bool(session.turns)),
             gr.update(choices=turns, value=None),

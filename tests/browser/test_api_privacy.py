@@ -68,3 +68,27 @@ def test_history_api_returns_only_own_sessions(app_server: AppServer, satos_sess
     sato = client(app_server, "sato")
     table, _plot, _best, _note = sato.predict(api_name="/history")
     assert title in str(table)
+
+
+def test_report_files_are_made_only_for_someone_who_may_read_the_session(
+    app_server: AppServer, satos_session: str
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    url = f"{app_server.url}/kasuhara/report/{satos_session}.md"
+
+    def get(cookies: dict[str, str]) -> tuple[int, str]:
+        req = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8")
+
+    status, body = get({})
+    assert status == 401 and "サインイン" in body
+    status, body = get(client(app_server, "kato").cookies)
+    assert status == 403 and "秘密の相談内容" not in body
+    status, body = get(client(app_server, "sato").cookies)
+    assert status == 200 and "秘密の相談内容" in body

@@ -101,6 +101,8 @@ def test_trainee_practises_end_to_end(page: Page, app_server: AppServer, screens
     with page.expect_download() as dl_md:
         page.locator("#download-md").click()
     assert "毅然" in Path(dl_md.value.path()).read_text(encoding="utf-8")
+    # the files were made for the request: nothing was written beside the database
+    assert not (app_server.data_dir / "exports").exists()
 
     # The 報告 drill: after the hand-off, the scene says what the superior instructed.
     expect(page.locator("#drill-instruction")).to_contain_text("上長（課長）より")

@@ -1,0 +1,65 @@
+"""The report as a file, made when it is asked for (never written to disk on a view).
+
+``GET /kasuhara/report/<session id>.html`` (or ``.md``) signs the request in from Gradio's
+cookie, checks through the application layer that the user may read the session, renders the
+report and sends it as a download. Nothing is kept: the data directory holds only the SQLite
+file (and whatever a user explicitly asked the CLI to write).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
+
+from simulator.app.permissions import AccessDenied, Capability
+from simulator.app.services import Services
+from simulator.store import NotFound
+
+ROUTE = "/kasuhara/report"
+_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+
+
+def url_for(session_id: str, fmt: str) -> str:
+    return f"{ROUTE}/{session_id}.{fmt}"
+
+
+def _signed_in(app: Any, request: Request) -> str | None:
+    cid = getattr(app, "cookie_id", "")
+    token = request.cookies.get(f"access-token-{cid}") or request.cookies.get(f"access-token-unsecure-{cid}")
+    return app.tokens.get(token) if token else None
+
+
+def install(app: Any, services: Services) -> None:
+    from simulator.report_render import render_html, render_markdown
+
+    def report_file(session_id: str, fmt: str, request: Request) -> Response:
+        if fmt not in _TYPES:
+            return PlainTextResponse("形式は html か md です / html or md", status_code=404)
+        try:
+            user = services.user(_signed_in(app, request))
+        except AccessDenied:
+            return PlainTextResponse("サインインしてください / please sign in", status_code=401)
+        try:
+            rep = services.report(user, session_id)
+        except (AccessDenied, NotFound):
+            return PlainTextResponse(
+                "このセッションは表示できません / you may not read this session", status_code=403
+            )
+        staff = Capability.review_transcripts in services.capabilities(user)
+        body = (
+            render_html(rep, standalone=True, staff=staff)
+            if fmt == "html"
+            else render_markdown(rep, staff=staff)
+        )
+        name = f"kasuhara-report-{session_id[:8]}.{fmt}"
+        return Response(
+            body.encode("utf-8"),
+            media_type=_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    app.add_api_route(ROUTE + "/{session_id}.{fmt}", report_file, methods=["GET"])
+    # Gradio's catch-all routes were registered first: put this one ahead of them
+    app.router.routes.insert(0, app.router.routes.pop())
