@@ -80,3 +80,25 @@ def test_a_staff_users_own_history_is_their_own(svc: Services) -> None:
     assert history.history_rows(svc, trainer) == []
     mine = _done(svc, trainer, HOTEL, [FIRM])
     assert [r["id"] for r in svc.history(trainer)] == [mine]
+
+
+def test_the_trend_shows_the_figures_of_each_report(svc: Services) -> None:
+    from simulator.ui.history import trend_frame
+
+    u = svc.store.add_user("trend_user", "password-t1")
+    pid = sorted(svc.personas())[0]
+    reports = []
+    for seed, replies in ((1, ["お話は伺います。", "承知しました。今回に限り対応いたします。"]),
+                          (2, ["恐れ入りますが、契約の範囲外のためお受けできません。"] * 2)):  # fmt: skip
+        s = svc.start(u, pid, seed=seed)
+        for r in replies:
+            if svc.load(u, s.id).ended_at:
+                break
+            svc.reply(u, s.id, r)
+        svc.end(u, s.id)
+        reports.append(svc.report(u, s.id))
+    frame = trend_frame(svc, u, reports[0].persona.scenario)
+    for n, rep in enumerate(reports, start=1):
+        shown = {row["基準"]: row["平均点"] for _i, row in frame[frame["n"] == n].iterrows()}
+        expected = {c.label: round(c.mean, 2) for c in rep.criteria.values() if c.mean is not None}
+        assert shown == expected, f"attempt {n}"

@@ -32,7 +32,7 @@ def _counts(path: Path) -> dict[str, int]:
 
 def test_a_fresh_database_is_created_at_the_head_revision_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
-    assert Store(url).applied == revisions() == ["0001", "0002", "0003", "0004"]
+    assert Store(url).applied == revisions() == ["0001", "0002", "0003", "0004", "0005"]
     assert Store(url).applied == [], "a second start changes nothing"
     engine = create_engine(url)
     assert status(engine).current == head() and not status(engine).behind
@@ -64,6 +64,12 @@ def test_a_database_made_by_todays_main_upgrades_without_losing_a_row(tmp_path: 
     )
     assert head() in out.stdout
     assert _counts(db) == before
+    # the per-criterion summary is filled from the scores already stored
+    con = sqlite3.connect(db)
+    scored = con.execute("SELECT count(*) FROM sessions WHERE score IS NOT NULL").fetchone()[0]
+    summaries = con.execute("SELECT count(*) FROM session_criteria").fetchone()[0]
+    con.close()
+    assert scored > 0 and summaries == scored * 5
     store = Store(f"sqlite:///{db}")
     trainee = next(u for u in store.list_users() if u.role == "trainee")
     rows = store.list_sessions(user_id=trainee.id)

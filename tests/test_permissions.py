@@ -41,7 +41,9 @@ def test_trainer_and_hr_get_different_capabilities(svc: Services) -> None:
     assert caps["trainer"] != caps["hr"]
     assert caps["admin"] == set(Capability) and C.manage_users not in caps["hr"] | caps["trainer"]
     svc.store.set_active("tr1", False)
-    assert svc.capabilities(svc.store.get_user(trainer.id)) == frozenset(), "a disabled account can do nothing"
+    assert svc.capabilities(svc.store.get_user(trainer.id)) == frozenset(), (
+        "a disabled account can do nothing"
+    )
 
 
 # the session operations of the application layer: each must refuse a stranger

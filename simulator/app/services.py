@@ -277,10 +277,11 @@ class Services:
             department = None
         return self.store.list_sessions(user_id=owner, department=department)
 
-    def own_score_rows(self, user: User) -> list[dict[str, Any]]:
-        """The user's own per-turn score rows (the trend of 「わたしの履歴」)."""
+    def own_criterion_rows(self, user: User, scenario: str | None = None) -> list[dict[str, Any]]:
+        """The user's own per-session, per-criterion figures, as their stored scores have them
+        (the trend of 「わたしの履歴」 shows the same figures as each report)."""
         permissions.require(user, Capability.practice)
-        return self.store.score_rows(user_id=user.id)
+        return self.store.criterion_rows(user_id=user.id, scenario=scenario or None)
 
     def capabilities(self, user: User) -> frozenset[Capability]:
         return permissions.capabilities(user)

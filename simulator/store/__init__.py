@@ -343,6 +343,61 @@ class Store:
             values["overall"] = score.overall
             values["score"] = score.model_dump(mode="json")
         conn.execute(update(t.sessions).where(t.sessions.c.id == session.id).values(**values))
+        if score is not None:
+            self._write_summary(conn, session.id, score)
+
+    @staticmethod
+    def _write_summary(conn: Any, session_id: str, score: Any) -> None:
+        """The session's per-criterion rows, replaced whenever its score is (re)stored."""
+        s = t.sessions.c
+        h = conn.execute(
+            select(s.user_id, s.department, s.scenario, s.persona_id, s.persona_version, s.difficulty,
+                   s.parent_id, s.created_at).where(s.id == session_id)
+        ).one()  # fmt: skip
+        conn.execute(t.session_criteria.delete().where(t.session_criteria.c.session_id == session_id))
+        rows = [
+            {
+                "session_id": session_id,
+                "user_id": h.user_id,
+                "department": h.department,
+                "scenario": h.scenario,
+                "persona_id": h.persona_id,
+                "persona_version": h.persona_version,
+                "difficulty": h.difficulty,
+                "branch": h.parent_id is not None,
+                "criterion": cid,
+                "mean": c.get("mean"),
+                "best": c.get("best"),
+                "percent": c.get("percent"),
+                "violations": int(c.get("violations") or 0),
+                "scored": int(c.get("scored") or 0),
+                "not_applicable": int(c.get("not_applicable") or 0),
+                "overall": score.overall,
+                "rubric_id": score.rubric_id,
+                "rubric_version": score.rubric_version,
+                "judge": (score.judges or [""])[0],
+                "rule_version": score.rule_version,
+                "created_at": h.created_at,
+            }
+            for cid, c in score.criteria.items()
+        ]
+        if rows:
+            conn.execute(t.session_criteria.insert(), rows)
+
+    def criterion_rows(
+        self, *, user_id: str | None = None, scenario: str | None = None, limit: int = 5000
+    ) -> list[dict[str, Any]]:
+        """Per-session, per-criterion summaries (top-level sessions only), oldest first, at most
+        ``limit`` rows (the newest)."""
+        c = t.session_criteria.c
+        q = select(t.session_criteria).where(c.branch.is_(False))
+        if user_id:
+            q = q.where(c.user_id == user_id)
+        if scenario:
+            q = q.where(c.scenario == scenario)
+        q = q.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in reversed(conn.execute(q).mappings().all())]
 
     def load_session(self, session_id: str) -> Session:
         """The session with its turns, in two queries (``NotFound`` when there is none)."""
@@ -437,12 +492,13 @@ class Store:
             ).first()
         return row.id if row else None
 
-    def score_rows(self, *, user_id: str | None = None) -> list[dict[str, Any]]:
-        """Primary-judge score rows (for trends and exports); a retry branch's copies of its
+    def score_rows(self, *, user_id: str | None = None, limit: int = 20_000) -> list[dict[str, Any]]:
+        """Primary-judge per-turn score rows, at most ``limit``; a retry branch's copies of its
         parent's turns are left out, so no reply counts twice."""
         q = select(t.scores).where(t.scores.c.primary.is_(True), t.scores.c.copied.is_(False))
         if user_id:
             q = q.where(t.scores.c.user_id == user_id)
+        q = q.limit(limit)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q.order_by(t.scores.c.created_at)).mappings().all()]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from statistics import mean
 from typing import Any
 
 import gradio as gr
@@ -85,14 +84,12 @@ def trend_frame(services: Services, user: User, scenario: str | None = None) -> 
     scenario = latest_scenario(services, user) if scenario is None else scenario
     tops = [r for r in attempts(services, user) if not scenario or r["scenario"] == scenario]
     number = {r["id"]: i for i, r in enumerate(tops, start=1)}
-    per: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for row in services.own_score_rows(user):
-        if row["session_id"] in number and row["score"] is not None:
-            per[(row["session_id"], row["criterion"])].append(row["score"])
+    # the stored score's mean per criterion: the figure the session's report shows
     data = [
-        {"n": number[sid], "回": attempt_label(number[sid]), "基準": CRITERION_LABELS[CriterionId(c)],
-         "平均点": round(mean(v), 2)}
-        for (sid, c), v in per.items()
+        {"n": number[row["session_id"]], "回": attempt_label(number[row["session_id"]]),
+         "基準": CRITERION_LABELS[CriterionId(row["criterion"])], "平均点": round(row["mean"], 2)}
+        for row in services.own_criterion_rows(user, scenario)
+        if row["session_id"] in number and row["mean"] is not None
     ]  # fmt: skip
     if not data:
         # typed even when empty: an empty float column would make the legend a number scale

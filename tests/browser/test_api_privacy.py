@@ -79,7 +79,9 @@ def test_report_files_are_made_only_for_someone_who_may_read_the_session(
     url = f"{app_server.url}/kasuhara/report/{satos_session}.md"
 
     def get(cookies: dict[str, str]) -> tuple[int, str]:
-        req = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+        req = urllib.request.Request(
+            url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.read().decode("utf-8")

@@ -66,7 +66,9 @@ def _wait(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def instances(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+def instances(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str, str]]:
     db = postgres.create_database()
     store = Store(db)  # the schema, made once before either instance starts
     for name in TRAINEES:
