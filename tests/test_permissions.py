@@ -116,3 +116,29 @@ def test_a_role_without_practice_cannot_start(svc: Services, monkeypatch: pytest
         svc.start(u, PERSONA)
     with pytest.raises(AccessDenied):
         svc.history(u)
+
+
+def test_every_staff_view_of_another_persons_session_is_in_the_audit_log(svc: Services) -> None:
+    owner = svc.store.add_user("owner", "password-o1", display_name="佐藤 花子")
+    trainer = svc.store.add_user("trainer", "password-r1", role="trainer", display_name="研修 太郎")
+    hr = svc.store.add_user("hr", "password-h1", role="hr", display_name="人事 次郎")
+    s = svc.start(owner, PERSONA, seed=1)
+    svc.reply(owner, s.id, "お話は伺います。")
+    svc.report(owner, s.id)  # the owner's own view is not an audit event
+    svc.load(trainer, s.id)
+    svc.report(hr, s.id)
+    log = svc.audit_log(hr)
+    seen = [(e["actor_name"], e["subject_name"], e["session_id"], e["detail"]["what"]) for e in log]
+    assert seen == [("人事 次郎", "佐藤 花子", s.id, "report"), ("研修 太郎", "佐藤 花子", s.id, "transcript")]
+    assert all(e["at"] is not None for e in log)
+    # the trainee may see who viewed their sessions, and may not read the log itself
+    assert [e["actor_name"] for e in svc.who_viewed_mine(owner)] == ["人事 次郎", "研修 太郎"]
+    with pytest.raises(AccessDenied):
+        svc.audit_log(owner)
+    with pytest.raises(AccessDenied):
+        svc.audit_log(trainer)
+    # a refused view writes nothing and shows nothing
+    other = svc.store.add_user("other", "password-x1")
+    with pytest.raises(AccessDenied):
+        svc.load(other, s.id)
+    assert len(svc.audit_log(hr)) == 2

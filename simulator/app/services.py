@@ -51,9 +51,17 @@ class Services:
     def personas(self) -> dict[str, Persona]:
         return personas()
 
-    def _session(self, user: User, session_id: str, *, write: bool = False) -> Session:
-        """The session, once the user may read it (or, with ``write``, practise in it)."""
-        permissions.require_session(user, self.store.owner_of(session_id), write=write)
+    def _session(
+        self, user: User, session_id: str, *, write: bool = False, what: str = "transcript"
+    ) -> Session:
+        """The session, once the user may read it (or, with ``write``, practise in it). A view
+        of another person's session is written to the audit log (who, whose, what, when)."""
+        owner = self.store.owner_of(session_id)
+        permissions.require_session(user, owner, write=write)
+        if owner != user.id:
+            self.store.audit(
+                user, "view_session", subject_user_id=owner, session_id=session_id, detail={"what": what}
+            )
         return self.store.load_session(session_id)
 
     def start(self, user: User, persona_id: str, seed: int | None = None) -> Session:
@@ -145,7 +153,7 @@ class Services:
 
     def report_and_session(self, user: User, session_id: str) -> tuple[Report, Session]:
         """The report and the session it was built from (loaded once)."""
-        session = self._session(user, session_id)
+        session = self._session(user, session_id, what="report")
         persona = get_persona(session.persona_id)
         drill = self.store.incident_report(session_id)
         rep = build_report(
@@ -187,7 +195,7 @@ class Services:
         root = session
         while root.parent_id:
             try:
-                root = self._session(user, root.parent_id)
+                root = self._session(user, root.parent_id, what="report")
             except (AccessDenied, NotFound):
                 break
         family_ids = self.store.descendants(root.id)  # the family shares its owner
@@ -282,6 +290,18 @@ class Services:
         (the trend of 「わたしの履歴」 shows the same figures as each report)."""
         permissions.require(user, Capability.practice)
         return self.store.criterion_rows(user_id=user.id, scenario=scenario or None)
+
+    def audit_log(
+        self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The audit log (人事・総務, 管理者)."""
+        permissions.require(viewer, Capability.read_audit_log)
+        return self.store.audit_entries(subject_user_id=subject_user_id, action=action)
+
+    def who_viewed_mine(self, user: User) -> list[dict[str, Any]]:
+        """Who viewed the user's own sessions (the manual's privacy: a trainee may know)."""
+        permissions.require(user, Capability.practice)
+        return self.store.audit_entries(subject_user_id=user.id, action="view_session")
 
     def capabilities(self, user: User) -> frozenset[Capability]:
         return permissions.capabilities(user)

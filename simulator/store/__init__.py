@@ -223,6 +223,61 @@ class Store:
                 conn.execute(select(t.app_secrets.c.value).where(t.app_secrets.c.name == name)).scalar_one()
             )
 
+    # ------------------------------------------------------------------ audit log (append-only)
+
+    def audit(
+        self,
+        actor: User,
+        action: str,
+        *,
+        subject_user_id: str | None = None,
+        session_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.audit_log.insert().values(
+                    at=_now(),
+                    actor_id=actor.id,
+                    actor_role=actor.role,
+                    action=action,
+                    subject_user_id=subject_user_id,
+                    session_id=session_id,
+                    detail=detail or {},
+                )
+            )
+
+    def audit_entries(
+        self,
+        *,
+        subject_user_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Entries newest first, with the actor's and the subject's names."""
+        actor = t.users.alias("actor")
+        subject = t.users.alias("subject")
+        a = t.audit_log.c
+        q = (
+            select(
+                t.audit_log,
+                actor.c.display_name.label("actor_name"),
+                subject.c.display_name.label("subject_name"),
+            )
+            .join(actor, actor.c.id == a.actor_id)
+            .outerjoin(subject, subject.c.id == a.subject_user_id)
+        )
+        if subject_user_id:
+            q = q.where(a.subject_user_id == subject_user_id)
+        if actor_id:
+            q = q.where(a.actor_id == actor_id)
+        if action:
+            q = q.where(a.action == action)
+        q = q.order_by(a.at.desc(), a.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings().all()]
+
     # ------------------------------------------------------------------ sessions
 
     def owner_of(self, session_id: str) -> str:

@@ -180,3 +180,20 @@ session_criteria = Table(
     Index("ix_session_criteria_filters", "department", "scenario", "criterion", "created_at"),
     Index("ix_session_criteria_criterion_created", "criterion", "created_at"),
 )
+
+# append-only: who viewed whose session, overrides, exports, account changes
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_id", String(32), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject_user_id", String(32), nullable=True),
+    Column("session_id", String(32), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_subject", "subject_user_id", "at"),
+    Index("ix_audit_log_actor", "actor_id", "at"),
+)
