@@ -120,6 +120,45 @@ def quote_in_manual(quote: str) -> bool:
     return _squash(quote) in _squash(manual_text())
 
 
+def parse_yaml_text(text: str, source: str) -> Any:
+    """YAML from a string (a persona written in the studio or imported), errors naming ``source``."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{mark.line + 1}行目" if mark else ""
+        line_en = f"line {mark.line + 1}" if mark else ""
+        raise DataFileError(
+            source, where, f"YAML として読めません（{getattr(e, 'problem', e)}）", f"invalid YAML {line_en}"
+        ) from None
+
+
+def validate_persona(data: Any, source: str) -> Persona:
+    """The one persona validator (files, the studio, imports, ``personas validate``): the model,
+    the lines' conditions and the manual quote; a problem names ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise DataFileError(
+            source, "", "項目の集まり（キー: 値）である必要があります", "top level must be a mapping"
+        )
+    try:
+        persona = Persona.model_validate(data)
+    except ValidationError as e:
+        raise _from_validation_error(Path(source), e) from None
+    check_lines(Path(source), persona)
+    if not quote_in_manual(persona.manual_passage.quote):
+        raise DataFileError(
+            source,
+            "manual_passage.quote",
+            "マニュアルにこの一文が見つかりません（原文のまま引用してください）",
+            "quote not found in the manual",
+        )
+    return persona
+
+
+def parse_persona(text: str, source: str = "persona") -> Persona:
+    return validate_persona(parse_yaml_text(text, source), source)
+
+
 def load_persona(path: Path) -> Persona:
     persona = load_model(path, Persona)
     if persona.id != path.stem:

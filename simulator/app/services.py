@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from simulator.app import permissions
+from simulator.app.catalog import PersonaCatalog
 from simulator.app.permissions import AccessDenied, Capability
+from simulator.director import initial_state
 from simulator.drill import DrillItem
 from simulator.engine import Engine, drain
-from simulator.library import get_persona, personas
+from simulator.library import get_persona
 from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import build_report
 from simulator.report_model import Branch, DrillSection, Report
@@ -28,10 +30,23 @@ MAX_REPLY_CHARS = 2000
 class Services:
     store: Store
     engine: Engine
+    catalog: PersonaCatalog = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            self.catalog = PersonaCatalog(self.store)
+            self.catalog.seed()  # the shipped files, the first time this database sees them
 
     @classmethod
     def create(cls, store: Store | None = None, engine: Engine | None = None) -> Services:
         return cls(store or Store(), engine or Engine())
+
+    def persona_of(self, session: Session) -> Persona:
+        """The persona version the session ran."""
+        try:
+            return self.catalog.get(session.persona_id, session.persona_version)
+        except KeyError:
+            return get_persona(session.persona_id)  # a session older than the catalogue
 
     # ------------------------------------------------------------------ users
 
@@ -49,7 +64,8 @@ class Services:
     # ------------------------------------------------------------------ practice
 
     def personas(self) -> dict[str, Persona]:
-        return personas()
+        """The personas trainees are offered: the latest published version of each."""
+        return self.catalog.published()
 
     def _session(
         self, user: User, session_id: str, *, write: bool = False, what: str = "transcript"
@@ -66,7 +82,7 @@ class Services:
 
     def start(self, user: User, persona_id: str, seed: int | None = None) -> Session:
         permissions.require(user, Capability.practice)
-        persona = get_persona(persona_id)
+        persona = self.catalog.get(persona_id)
         session = self.engine.start(
             persona, seed=secrets.randbelow(1_000_000) if seed is None else seed, user_id=user.id
         )
@@ -87,7 +103,7 @@ class Services:
         session = self._session(user, session_id, write=True)
         if session.outcome is not Outcome.in_progress:
             raise ValueError("ended")
-        persona = get_persona(session.persona_id)
+        persona = self.persona_of(session)
         gen = self.engine.stream_turn(session, text[:MAX_REPLY_CHARS], persona)
         turn: Turn | None = None
         try:
@@ -154,7 +170,7 @@ class Services:
     def report_and_session(self, user: User, session_id: str) -> tuple[Report, Session]:
         """The report and the session it was built from (loaded once)."""
         session = self._session(user, session_id, what="report")
-        persona = get_persona(session.persona_id)
+        persona = self.persona_of(session)
         drill = self.store.incident_report(session_id)
         rep = build_report(
             session,
@@ -208,7 +224,7 @@ class Services:
             r = (
                 rep
                 if s.id == session.id
-                else build_report(s, get_persona(s.persona_id), self.engine.rubric, self.score(user, s.id, s))
+                else build_report(s, self.persona_of(s), self.engine.rubric, self.score(user, s.id, s))
             )
             label = "元のやり取り" if s.parent_id is None else f"ターン{s.branch_turn}からやり直し"
             if s.id == session.id:
@@ -222,7 +238,7 @@ class Services:
         if not 1 <= turn_index <= len(src.turns):
             raise ValueError("turn")
         kept = [t.model_copy(deep=True) for t in src.turns[: turn_index - 1]]
-        state = kept[-1].state.model_copy(deep=True) if kept else _initial_state(src)
+        state = kept[-1].state.model_copy(deep=True) if kept else initial_state(self.persona_of(src))
         branch = src.model_copy(
             update={
                 "id": secrets.token_hex(16),
@@ -234,7 +250,7 @@ class Services:
                 "ended_at": None,
             }
         )
-        persona = get_persona(branch.persona_id)
+        persona = self.persona_of(branch)
         self.store.create_session(branch, user, difficulty=persona.difficulty.value)
         return self.reply(user, branch.id, text)
 
@@ -253,7 +269,7 @@ class Services:
                     f"「{labels.get(key, key)}」が長すぎます（{MAX_FIELD_CHARS}文字まで）。要点を絞って書いてください。"
                 )
         session = self._session(user, session_id, write=True)
-        result = check_drill(fields, session, get_persona(session.persona_id), user.display_name)
+        result = check_drill(fields, session, self.persona_of(session), user.display_name)
         self.store.save_incident_report(
             session_id, user, fields, [i.model_dump(mode="json") for i in result.items], result.score
         )
@@ -309,9 +325,3 @@ class Services:
 
 class DrillInputError(ValueError):
     """A filed 報告 the app refuses as it stands (the message is for the trainee)."""
-
-
-def _initial_state(session: Session) -> Any:
-    from simulator.director import initial_state
-
-    return initial_state(get_persona(session.persona_id))

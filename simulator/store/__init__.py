@@ -223,6 +223,76 @@ class Store:
                 conn.execute(select(t.app_secrets.c.value).where(t.app_secrets.c.name == name)).scalar_one()
             )
 
+    # ------------------------------------------------------------------ persona versions
+
+    def add_persona_version(
+        self,
+        persona_id: str,
+        version: int,
+        yaml_text: str,
+        *,
+        title: str,
+        scenario: str,
+        published: bool,
+        source: str,
+        note: str = "",
+        created_by: str | None = None,
+    ) -> bool:
+        """Insert one version; False when that (id, version) already exists (versions never change)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    t.persona_versions.insert().values(
+                        persona_id=persona_id, version=version, yaml=yaml_text, title=title, scenario=scenario,
+                        published=published, source=source, note=note[:500], created_by=created_by,
+                        created_at=_now(),
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            return False
+        return True
+
+    def persona_versions(
+        self, persona_id: str | None = None, *, published_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """Version headers (without the YAML), by persona then version."""
+        c = t.persona_versions.c
+        cols = [
+            c.persona_id,
+            c.version,
+            c.title,
+            c.scenario,
+            c.published,
+            c.source,
+            c.note,
+            c.created_by,
+            c.created_at,
+        ]
+        q = select(*cols)
+        if persona_id:
+            q = q.where(c.persona_id == persona_id)
+        if published_only:
+            q = q.where(c.published.is_(True))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q.order_by(c.persona_id, c.version)).mappings().all()]
+
+    def persona_yaml(self, persona_id: str, version: int) -> str | None:
+        c = t.persona_versions.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(c.yaml).where(c.persona_id == persona_id, c.version == version)).first()
+        return None if row is None else str(row.yaml)
+
+    def set_published(self, persona_id: str, version: int, published: bool) -> None:
+        c = t.persona_versions.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(t.persona_versions)
+                .where(c.persona_id == persona_id, c.version == version)
+                .values(published=published)
+            ).rowcount
+        if not done:
+            raise NotFound(f"{persona_id} v{version}")
+
     # ------------------------------------------------------------------ audit log (append-only)
 
     def audit(

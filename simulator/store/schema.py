@@ -197,3 +197,20 @@ audit_log = Table(
     Index("ix_audit_log_subject", "subject_user_id", "at"),
     Index("ix_audit_log_actor", "actor_id", "at"),
 )
+
+# every version of every persona (immutable once written); the shipped files seed it
+persona_versions = Table(
+    "persona_versions",
+    metadata,
+    Column("persona_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("yaml", Text, nullable=False),
+    Column("title", String(256), nullable=False),
+    Column("scenario", String(40), nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),  # file / studio / import
+    Column("note", String(500), nullable=False),
+    Column("created_by", String(32), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_persona_versions_published", "published", "persona_id"),
+)

@@ -113,7 +113,7 @@ def notice_text(turn: Turn | None) -> str:
 
 
 def header_text(services: Services, session: Session) -> str:
-    p = services.personas()[session.persona_id]
+    p = services.persona_of(session)
     return (
         f"### {p.short_title}（{p.difficulty_label}・{p.channel}）\n"
         f"**相手**: {p.client.company} {p.client.role} {p.client.name}　**あなた**: {p.trainee_role}\n\n"
@@ -205,7 +205,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
 
     def render(session: Session, turn: Turn | None, show_hints: bool, is_gentle: bool) -> list[Any]:
         ended = session.outcome is not Outcome.in_progress
-        p = services.personas()[session.persona_id]
+        p = services.persona_of(session)
         return [
             gr.update(visible=False),
             gr.update(visible=True),

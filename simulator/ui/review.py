@@ -51,12 +51,11 @@ def drill_result_html(result: Any) -> str:
     )
 
 
-def _instruction_md(session: Any) -> str:
+def _instruction_md(services: Services, session: Any) -> str:
     """After a hand-off the scene goes on: what the superior told the trainee to do."""
     from simulator.drill import superior_instruction
-    from simulator.library import get_persona
 
-    said = superior_instruction(session, get_persona(session.persona_id))
+    said = superior_instruction(session, services.persona_of(session))
     return S.DRILL_INSTRUCTION.format(text=said) if said else ""
 
 
@@ -136,7 +135,7 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
             gr.update(choices=turns, value=None),
             gr.update(visible=own),
             gr.update(choices=session_choices(services, user), value=sid),
-            _instruction_md(session),
+            _instruction_md(services, session),
         ]
 
     show.click(show_report, [pick], outputs, api_name="report")
