@@ -155,6 +155,31 @@ def validate_persona(data: Any, source: str) -> Persona:
     return persona
 
 
+def persona_problems(text: str, source: str = "studio") -> list[tuple[str, str]]:
+    """Every problem of a persona text as (field, Japanese message), for live validation in
+    the studio: all model errors at once, else the first line or manual-quote problem."""
+    try:
+        data = parse_yaml_text(text, source)
+    except DataFileError as e:
+        return [(e.field, e.problem_ja)]
+    if not isinstance(data, dict):
+        return [("", "項目の集まり（キー: 値）である必要があります")]
+    try:
+        Persona.model_validate(data)
+    except ValidationError as err:
+        out = []
+        for detail in err.errors():
+            single = ValidationError.from_exception_data(err.title, [detail])  # type: ignore[list-item]
+            one = _from_validation_error(Path(source), single)
+            out.append((one.field, one.problem_ja))
+        return out
+    try:
+        validate_persona(data, source)
+    except DataFileError as e:
+        return [(e.field, e.problem_ja)]
+    return []
+
+
 def parse_persona(text: str, source: str = "persona") -> Persona:
     return validate_persona(parse_yaml_text(text, source), source)
 

@@ -16,6 +16,7 @@ from simulator.app.permissions import AccessDenied, Capability
 from simulator.director import initial_state
 from simulator.drill import DrillItem
 from simulator.engine import Engine, drain
+from simulator.errors import DataFileError
 from simulator.library import get_persona
 from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import build_report
@@ -307,6 +308,63 @@ class Services:
         permissions.require(user, Capability.practice)
         return self.store.criterion_rows(user_id=user.id, scenario=scenario or None)
 
+    # ------------------------------------------------------------------ persona studio (研修担当)
+
+    def studio_personas(self, user: User) -> list[dict[str, Any]]:
+        """Every persona with its versions (published or not)."""
+        permissions.require(user, Capability.edit_personas)
+        by: dict[str, list[dict[str, Any]]] = {}
+        for r in self.store.persona_versions():
+            by.setdefault(r["persona_id"], []).append(r)
+        return [{"persona_id": pid, "versions": vs} for pid, vs in sorted(by.items())]
+
+    def persona_text(self, user: User, persona_id: str, version: int) -> str:
+        permissions.require(user, Capability.edit_personas)
+        return self.catalog.yaml_of(persona_id, version)
+
+    def check_persona_text(self, user: User, text: str) -> list[tuple[str, str]]:
+        """Live validation: every problem as (field, Japanese message); [] when it can be saved."""
+        from simulator.library import persona_problems
+
+        permissions.require(user, Capability.edit_personas)
+        return persona_problems(text)
+
+    def save_persona(self, user: User, text: str, *, note: str = "", source: str = "studio") -> Persona:
+        """Store the text as the persona's next version (unpublished); a problem raises
+        ``DataFileError`` naming the field, and nothing is stored."""
+        permissions.require(user, Capability.edit_personas)
+        p = self.catalog.save(text, user, source=source, note=note)
+        self.store.audit(
+            user, "persona_saved", detail={"persona": p.id, "version": p.version, "source": source}
+        )
+        return p
+
+    def publish_persona(self, user: User, persona_id: str, version: int, published: bool = True) -> None:
+        permissions.require(user, Capability.edit_personas)
+        self.catalog.publish(persona_id, version, published)
+        action = "persona_published" if published else "persona_unpublished"
+        self.store.audit(user, action, detail={"persona": persona_id, "version": version})
+
+    def persona_diff(self, user: User, persona_id: str, old: int, new: int) -> str:
+        permissions.require(user, Capability.edit_personas)
+        return self.catalog.diff(persona_id, old, new)
+
+    def export_persona(self, user: User, persona_id: str, version: int, fmt: str = "yaml") -> str:
+        """The version as YAML or as a Character Card V2 JSON."""
+        from simulator.app.cards import card_json
+
+        permissions.require(user, Capability.edit_personas)
+        if fmt == "card":
+            return card_json(self.catalog.get(persona_id, version))
+        return self.catalog.yaml_of(persona_id, version)
+
+    def import_persona(self, user: User, text: str, *, source: str = "import") -> Persona:
+        """A YAML persona or a Character Card V2 (JSON), stored as the persona's next version."""
+        permissions.require(user, Capability.edit_personas)
+        return self.save_persona(
+            user, persona_text_from(text, source), note=f"読み込み: {source}", source="import"
+        )
+
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None
     ) -> list[dict[str, Any]]:
@@ -325,3 +383,23 @@ class Services:
 
 class DrillInputError(ValueError):
     """A filed 報告 the app refuses as it stands (the message is for the trainee)."""
+
+
+def persona_text_from(text: str, source: str) -> str:
+    """The persona YAML in an imported file: YAML as it is, or a Character Card V2's fields."""
+    import json
+
+    from simulator.app.cards import is_card, persona_data_from_card
+    from simulator.app.catalog import dump_yaml
+
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        card = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataFileError(
+            source, f"{e.lineno}行目", f"JSON として読めません（{e.msg}）", "invalid JSON"
+        ) from None
+    if not is_card(card):
+        return text  # JSON that is a plain persona mapping is YAML too
+    return dump_yaml(persona_data_from_card(card, source))
