@@ -195,7 +195,8 @@ def _answered(persona: Persona, t: Turn, index: dict[str, tuple[str, Line]]) -> 
 
 
 def run(personas: list[Persona], scripts: list[Script], out_dir: Path | None = None, seed: int = 0) -> Report:
-    from simulator.engine import Engine, session_json
+    from simulator.engine import Engine
+    from simulator.transcripts import session_json
 
     report = Report()
     engine = Engine(voice="scripted")

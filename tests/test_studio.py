@@ -130,3 +130,29 @@ def test_every_instance_sees_the_same_catalogue(
     a.publish_persona(trainer, NEW_ID, 1)
     assert b.personas()[NEW_ID].title == "スタジオで作った取引先（対面）"
     assert len(b.store.persona_versions(BASE)) == 1, "seeding twice stores the shipped file once"
+
+
+def test_personas_export_and_import_from_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KASUHARA_")}
+    env["KASUHARA_DATA_DIR"] = str(tmp_path)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "simulator", "personas", *args], capture_output=True,
+                              text=True, env=env, check=False)  # fmt: skip
+
+    card = cli("export", BASE, "--format", "card")
+    assert card.returncode == 0 and json.loads(card.stdout)["spec"] == "chara_card_v2"
+    (tmp_path / "card.json").write_text(card.stdout, encoding="utf-8")
+    done = cli("import", str(tmp_path / "card.json"))
+    assert done.returncode == 0 and f"{BASE} v2" in done.stdout
+    assert yaml.safe_load(cli("export", BASE).stdout)["version"] == 2, "the latest version by default"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        _new_persona_text().replace("difficulty: standard", "difficulty: easy"), encoding="utf-8"
+    )
+    bad = cli("import", str(broken))
+    assert bad.returncode == 2 and "broken.yaml" in bad.stderr and "difficulty" in bad.stderr

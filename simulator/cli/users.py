@@ -1,0 +1,29 @@
+"""``kasuhara users add|list|disable|reset-password``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from simulator.accounts import run_users
+
+    return run_users(args)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    us = sub.add_parser("users", help="アカウント管理 / manage accounts")
+    usub = us.add_subparsers(dest="users_command", required=True)
+    ua = usub.add_parser("add")
+    ua.add_argument("username")
+    ua.add_argument("--role", choices=["trainee", "trainer", "hr", "admin"], default="trainee")
+    ua.add_argument("--department", default="")
+    ua.add_argument("--display-name", default="")
+    ua.add_argument("--password", default=None, help="省略時は自動生成 / generated when omitted")
+    usub.add_parser("list").add_argument("--json", action="store_true")
+    ud = usub.add_parser("disable")
+    ud.add_argument("username")
+    ur = usub.add_parser("reset-password")
+    ur.add_argument("username")
+    ur.add_argument("--password", default=None)
+    us.set_defaults(func=cmd_users)
