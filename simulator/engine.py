@@ -194,6 +194,10 @@ class Engine:
                 assessments = [llm_a, rules_a] if self.judge_mode == "llm" else [rules_a, llm_a]
                 review = llm_a.concession != rules_a.concession
 
+        # a score the learned model is unsure of goes to a trainer's review too
+        review = review or any(
+            cs.confidence is not None and cs.confidence < LOW_CONFIDENCE for cs in rules_a.scores.values()
+        )
         ended = st.state.outcome is not Outcome.in_progress
         turn = Turn(
             index=len(session.turns) + 1,
@@ -224,6 +228,10 @@ class Engine:
 
 
 T = TypeVar("T")
+
+
+# the hybrid judge's confidence below which a turn is flagged for a trainer's review
+LOW_CONFIDENCE = 0.6
 
 
 def drain(gen: Generator[Any, None, T]) -> T:

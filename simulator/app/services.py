@@ -302,6 +302,14 @@ class Services:
             department = None
         return self.store.list_sessions(user_id=owner, department=department)
 
+    def review_list(self, viewer: User, *, department: str | None = None) -> list[dict[str, Any]]:
+        """Sessions to review (研修担当・人事): whose, which department and scenario, when, the
+        grade, and how many turns the judge was unsure of."""
+        permissions.require(viewer, Capability.review_transcripts)
+        rows = [r for r in self.sessions(viewer, department=department) if r["user_id"] != viewer.id]
+        flags = self.store.review_flags([r["id"] for r in rows])
+        return [{**r, "flagged": flags.get(r["id"], 0)} for r in rows]
+
     def own_criterion_rows(self, user: User, scenario: str | None = None) -> list[dict[str, Any]]:
         """The user's own per-session, per-criterion figures, as their stored scores have them
         (the trend of 「わたしの履歴」 shows the same figures as each report)."""
@@ -364,6 +372,28 @@ class Services:
         return self.save_persona(
             user, persona_text_from(text, source), note=f"読み込み: {source}", source="import"
         )
+
+    def test_drive_start(self, user: User, text: str, seed: int = 0) -> tuple[Persona, Session]:
+        """A practice of the persona text as it stands in the studio (saved or not); nothing is
+        stored. A problem raises ``DataFileError`` naming the field."""
+        from simulator.library import parse_persona
+
+        permissions.require(user, Capability.edit_personas)
+        persona = parse_persona(text, "studio")
+        return persona, self.engine.start(persona, seed=seed, user_id=user.id)
+
+    def test_drive_turn(self, user: User, persona: Persona, session: Session, text: str) -> Turn:
+        permissions.require(user, Capability.edit_personas)
+        if session.outcome is not Outcome.in_progress:
+            raise ValueError("ended")
+        return self.engine.take_turn(session, text[:MAX_REPLY_CHARS], persona)
+
+    @staticmethod
+    def test_drive_rewind(session: Session, persona: Persona, turn_index: int) -> Session:
+        """The test session as it was before ``turn_index`` (to try that turn again)."""
+        kept = [t.model_copy(deep=True) for t in session.turns[: max(0, turn_index - 1)]]
+        state = kept[-1].state.model_copy(deep=True) if kept else initial_state(persona)
+        return session.model_copy(update={"turns": kept, "state": state, "ended_at": None})
 
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None

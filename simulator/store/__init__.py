@@ -591,6 +591,19 @@ class Store:
             rows = conn.execute(q).mappings().all()
         return [dict(r) for r in rows]
 
+    def review_flags(self, session_ids: list[str]) -> dict[str, int]:
+        """How many turns of each session are flagged for review (one query)."""
+        if not session_ids:
+            return {}
+        c = t.turns.c
+        q = (
+            select(c.session_id, func.count())
+            .where(c.session_id.in_(session_ids), c.review_flag.is_(True))
+            .group_by(c.session_id)
+        )
+        with self.engine.connect() as conn:
+            return {sid: int(n) for sid, n in conn.execute(q).all()}
+
     def descendants(self, session_id: str) -> list[str]:
         """The ids of every retry branched (directly or not) from the session, oldest level first."""
         out: list[str] = []

@@ -18,8 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402  (the environment above must be set before import)
 
+from simulator.app.permissions import Capability  # noqa: E402
 from simulator.app.services import MAX_REPLY_CHARS, Services  # noqa: E402
-from simulator.ui import history, practice, review  # noqa: E402
+from simulator.ui import history, practice, review, staff, studio  # noqa: E402
 from simulator.ui import strings as S  # noqa: E402
 from simulator.ui.common import current_user  # noqa: E402
 
@@ -151,9 +152,19 @@ def create_ui(services: Services) -> gr.Blocks:
                 rev = review.build(services, session_id)
             with gr.Tab(S.TAB_HISTORY, id="history", elem_id="tab-history"):
                 hist = history.build(services)
+                who_viewed = gr.Markdown(elem_id="who-viewed")
+            # staff pages: hidden until the signed-in user's capabilities show them (and every
+            # handler behind them checks the capability again on the server)
+            with gr.Tab(S.TAB_STUDIO, id="studio", elem_id="tab-studio", visible=False) as tab_studio:
+                stud = studio.build(services)
+            with gr.Tab(S.TAB_REVIEW, id="review", elem_id="tab-review", visible=False) as tab_review:
+                revw = staff.build_review(services)
+            with gr.Tab(S.TAB_AUDIT, id="audit", elem_id="tab-audit", visible=False) as tab_audit:
+                aud = staff.build_audit(services)
 
         def on_load(request: gr.Request) -> list[Any]:
             user = current_user(services, request)
+            caps = services.capabilities(user)
             resumable = services.resumable(user)
             return [
                 S.SIGNED_IN_AS.format(
@@ -161,13 +172,25 @@ def create_ui(services: Services) -> gr.Blocks:
                 )
                 + f"　[{S.SIGN_OUT}](/logout)",
                 gr.update(visible=resumable is not None),
+                gr.update(choices=prac["persona_choices"](), value=None),
                 gr.update(choices=review.session_choices(services, user)),
                 *hist["load"](request),
+                staff.who_viewed_md(services, user),
+                gr.update(visible=Capability.edit_personas in caps),
+                gr.update(visible=Capability.review_transcripts in caps),
+                gr.update(visible=Capability.read_audit_log in caps),
+                *(stud["load"](request) if Capability.edit_personas in caps else [gr.skip()]),
+                *(revw["load"](request) if Capability.review_transcripts in caps else [gr.skip(), gr.skip()]),
+                *(aud["load"](request) if Capability.read_audit_log in caps else [gr.skip()]),
             ]
 
         demo.load(
-            on_load, None, [who, prac["resume"], rev["pick"], *hist["outputs"]], api_visibility="private"
-        )
+            on_load,
+            None,
+            [who, prac["resume"], prac["any_pick"], rev["pick"], *hist["outputs"], who_viewed, tab_studio, tab_review, tab_audit,
+             *stud["outputs"], *revw["outputs"], *aud["outputs"]],
+            api_visibility="private",
+        )  # fmt: skip
 
         def to_report(sid: str | None, request: gr.Request) -> list[Any]:
             return [gr.Tabs(selected="report"), *rev["show_report"](sid, request)]

@@ -7,8 +7,9 @@ from typing import NoReturn
 
 import gradio as gr
 
-from simulator.app.permissions import AccessDenied
+from simulator.app.permissions import AccessDenied, Capability
 from simulator.app.services import Services
+from simulator.report import JST
 from simulator.store import User
 from simulator.ui import strings as S
 
@@ -24,8 +25,9 @@ def warn(message: str) -> None:
 
 
 def local_time(dt: datetime) -> datetime:
-    """A stored time (UTC; SQLite gives it back without a zone) in the server's local zone."""
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone()
+    """A stored time (UTC; SQLite gives it back without a zone) in Japan time, the zone the
+    reports are dated in (the server's own zone may be UTC)."""
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(JST)
 
 
 def current_user(services: Services, request: gr.Request | None) -> User:
@@ -35,3 +37,12 @@ def current_user(services: Services, request: gr.Request | None) -> User:
         return services.user(username)
     except AccessDenied:
         fail(S.NOT_SIGNED_IN)
+
+
+def staff_user(services: Services, request: gr.Request | None, cap: Capability) -> User:
+    """The signed-in user, if they hold ``cap`` (the service checks again; this gives the
+    refusal a Japanese message)."""
+    user = current_user(services, request)
+    if cap not in services.capabilities(user):
+        fail(S.NO_PERMISSION)
+    return user

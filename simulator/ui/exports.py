@@ -25,6 +25,13 @@ def url_for(session_id: str, fmt: str) -> str:
     return f"{ROUTE}/{session_id}.{fmt}"
 
 
+PERSONA_ROUTE = "/kasuhara/persona"
+
+
+def persona_url(persona_id: str, version: int, fmt: str) -> str:
+    return f"{PERSONA_ROUTE}/{persona_id}/{version}.{'json' if fmt == 'card' else 'yaml'}"
+
+
 def _signed_in(app: Any, request: Request) -> str | None:
     cid = getattr(app, "cookie_id", "")
     token = request.cookies.get(f"access-token-{cid}") or request.cookies.get(f"access-token-unsecure-{cid}")
@@ -60,6 +67,30 @@ def install(app: Any, services: Services) -> None:
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
 
+    def persona_file(persona_id: str, version: int, ext: str, request: Request) -> Response:
+        try:
+            user = services.user(_signed_in(app, request))
+        except AccessDenied:
+            return PlainTextResponse("サインインしてください / please sign in", status_code=401)
+        fmt = {"yaml": "yaml", "json": "card"}.get(ext)
+        if fmt is None:
+            return PlainTextResponse("形式は yaml か json です / yaml or json", status_code=404)
+        try:
+            body = services.export_persona(user, persona_id, version, fmt)
+        except AccessDenied:
+            return PlainTextResponse("ペルソナを書き出す権限がありません / not allowed", status_code=403)
+        except (KeyError, NotFound):
+            return PlainTextResponse("その版はありません / no such version", status_code=404)
+        media = "application/json" if fmt == "card" else "application/yaml"
+        name = f"{persona_id}-v{version}.{ext}"
+        return Response(
+            body.encode("utf-8"),
+            media_type=f"{media}; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
     app.add_api_route(ROUTE + "/{session_id}.{fmt}", report_file, methods=["GET"])
-    # Gradio's catch-all routes were registered first: put this one ahead of them
-    app.router.routes.insert(0, app.router.routes.pop())
+    app.add_api_route(PERSONA_ROUTE + "/{persona_id}/{version}.{ext}", persona_file, methods=["GET"])
+    # Gradio's catch-all routes were registered first: put these ahead of them
+    for _ in range(2):
+        app.router.routes.insert(0, app.router.routes.pop())

@@ -159,6 +159,10 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
                                 variant="primary" if p.difficulty.value == "standard" else "secondary",
                             )
                             start_buttons.append((btn, p.id))
+        # every published persona, including those trainers published after the app started
+        with gr.Row(elem_id="persona-any"):
+            any_pick = gr.Dropdown(label=S.PICK_ANY, choices=[], elem_id="persona-pick", scale=4)
+            any_start = gr.Button(S.START_PICKED, elem_id="persona-start", scale=1)
 
     with gr.Column(visible=False, elem_id="practice") as practice:
         header = gr.Markdown(elem_id="session-header")
@@ -239,6 +243,24 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             outputs=view,
             api_name=f"start_{pid}",
         )
+
+    def start_picked(pid: str | None, request: gr.Request) -> list[Any]:
+        if not pid:
+            fail(S.PICK_ANY_FIRST)
+        try:
+            return start(pid, request)  # type: ignore[arg-type]
+        except KeyError:
+            fail(S.PICK_ANY_GONE)
+
+    any_start.click(start_picked, [any_pick], view, api_name="start")
+
+    def persona_choices() -> list[tuple[str, str]]:
+        return [
+            (f"{p.scenario_label}・{p.difficulty_label}・{p.channel}：{p.short_title}", p.id)
+            for p in sorted(
+                services.personas().values(), key=lambda p: (p.scenario.value, p.difficulty.value, p.id)
+            )
+        ]
 
     def resume(request: gr.Request) -> list[Any]:
         user = current_user(services, request)
@@ -329,6 +351,8 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         "picker": picker,
         "practice": practice,
         "resume": resume_btn,
+        "any_pick": any_pick,
+        "persona_choices": persona_choices,
         "to_report": to_report,
         "view": view,
         "render": render,

@@ -93,3 +93,68 @@ BEST_COLUMNS = ["場面", "回数", "初回", "最高", "最新"]
 
 SIGNED_IN_AS = "{name}（{role}・{department}）としてサインイン中"
 SIGN_OUT = "サインアウト"
+
+# staff pages, shown by capability
+TAB_STUDIO = "ペルソナスタジオ"
+TAB_REVIEW = "やり取りの確認"
+TAB_AUDIT = "閲覧記録"
+
+STUDIO_PICK = "ペルソナ"
+STUDIO_VERSION = "版"
+STUDIO_OPEN = "開く"
+STUDIO_PICK_FIRST = "ペルソナと版を選んでください。"
+STUDIO_FORM = (
+    "#### 主な項目（フォーム）\nフォームとYAMLは連動します。要求・戦術の段階・台詞はYAMLで編集します。"
+)
+STUDIO_YAML = "#### YAML（すべての項目）"
+STUDIO_OK = "問題はありません。保存できます。"
+STUDIO_PROBLEMS = "{n}件の問題があります（保存できません）:"
+STUDIO_NOTE = "この版のメモ（変更点）"
+STUDIO_SAVE = "新しい版として保存"
+STUDIO_PUBLISH = "この版を公開"
+STUDIO_UNPUBLISH = "非公開にする"
+STUDIO_SAVED = "✓ {id} v{version} を保存しました（未公開）。公開すると受講者の練習に出ます。"
+STUDIO_PUBLISHED = "✓ {id} v{version} を公開しました。受講者には公開中の最新の版が出ます。"
+STUDIO_UNPUBLISHED = "{id} v{version} を非公開にしました。"
+STUDIO_SAVE_FAILED = "保存できません（{field}）: {problem}"
+STUDIO_DRIVE = "試運転（保存前の内容でも試せます。記録はされません）"
+STUDIO_DRIVE_CHAT = "試運転のやり取り"
+STUDIO_DRIVE_START = "この内容で試運転を始める"
+STUDIO_DRIVE_FIRST = "先に「この内容で試運転を始める」を押してください。"
+STUDIO_REWIND = "やり直すターン"
+STUDIO_REWIND_GO = "このターンからやり直す"
+STUDIO_MORE = "版の比較・書き出し・読み込み"
+STUDIO_DIFF_A = "比べる版（前）"
+STUDIO_DIFF_B = "比べる版（後）"
+STUDIO_DIFF = "差分を表示"
+STUDIO_NO_DIFF = "（違いはありません）"
+STUDIO_EXPORT_YAML = "YAML で書き出す"
+STUDIO_EXPORT_CARD = "Character Card V2 で書き出す"
+STUDIO_IMPORT = "読み込む（YAML または Character Card V2 の JSON）"
+STUDIO_IMPORTED = "✓ 読み込んで {id} v{version} として保存しました（未公開）。"
+STUDIO_IMPORT_NOT_TEXT = "UTF-8 のテキストファイルを選んでください。"
+
+REVIEW_TITLE = "### 受講者のセッション"
+REVIEW_HELP = "開いたセッションは閲覧記録に残ります。確信度の低い判定には ⚠ が付きます。"
+REVIEW_COLUMNS = ["日時", "受講者", "部署", "場面", "評価", "確認", "ID"]
+REVIEW_OPEN = "セッションを開く"
+REVIEW_PICK = "開くセッション"
+REVIEW_REFRESH = "一覧を更新"
+REVIEW_LOW = "⚠ 確信度の低い判定 {n} 件"
+
+AUDIT_TITLE = "### 閲覧記録（誰が・誰の・何を・いつ）"
+AUDIT_COLUMNS = ["日時", "操作", "した人", "対象の受講者", "セッション", "内容"]
+AUDIT_ACTIONS = {
+    "view_session": "セッションの閲覧",
+    "persona_saved": "ペルソナの保存",
+    "persona_published": "ペルソナの公開",
+    "persona_unpublished": "ペルソナの非公開",
+}
+WHO_VIEWED = "#### あなたのセッションを閲覧した人"
+WHO_VIEWED_NONE = "まだ誰も閲覧していません。"
+
+PICK_ANY = "公開中のすべてのペルソナから選ぶ"
+START_PICKED = "このペルソナで始める"
+PICK_ANY_FIRST = "ペルソナを選んでください。"
+PICK_ANY_GONE = "このペルソナは公開されていません。一覧を更新してください。"
+NO_PERMISSION = "この操作をする権限がありません。"

@@ -1,0 +1,134 @@
+"""Staff pages besides the studio: 「やり取りの確認」 (review_transcripts) and 「閲覧記録»
+(read_audit_log). Each handler asks the application layer, which checks the capability on
+the server; opening someone's session is written to the audit log there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from simulator.app.permissions import AccessDenied, Capability
+from simulator.app.services import Services
+from simulator.models import SCENARIO_LABELS, ScenarioId
+from simulator.report import grade_for
+from simulator.store import NotFound
+from simulator.ui import strings as S
+from simulator.ui.common import current_user, fail, local_time, staff_user
+
+
+def review_rows(services: Services, viewer: Any) -> list[list[Any]]:
+    out = []
+    for r in services.review_list(viewer):
+        grade = grade_for(r["overall"])[0] if r["overall"] is not None else "—"
+        out.append(
+            [
+                local_time(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
+                r["display_name"],
+                r["department"] or "—",
+                SCENARIO_LABELS[ScenarioId(r["scenario"])],
+                f"{grade} ({r['overall']:.0f})" if r["overall"] is not None else "—",
+                S.REVIEW_LOW.format(n=r["flagged"]) if r["flagged"] else "",
+                r["id"],
+            ]
+        )
+    return out
+
+
+def build_review(services: Services) -> dict[str, Any]:
+    from simulator.report_render import render_html
+
+    gr.Markdown(S.REVIEW_TITLE)
+    gr.Markdown(S.REVIEW_HELP)
+    refresh = gr.Button(S.REVIEW_REFRESH, elem_id="review-refresh")
+    table = gr.Dataframe(headers=S.REVIEW_COLUMNS, interactive=False, elem_id="review-table", wrap=True)
+    with gr.Row():
+        pick = gr.Dropdown(label=S.REVIEW_PICK, choices=[], elem_id="review-pick", scale=4)
+        open_btn = gr.Button(S.REVIEW_OPEN, elem_id="review-open", scale=1)
+    report = gr.HTML(elem_id="review-report")
+
+    def load(request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        if Capability.review_transcripts not in services.capabilities(user):
+            return [gr.skip(), gr.skip()]
+        return listing(user)
+
+    def listing(user: Any) -> list[Any]:
+        rows = review_rows(services, user)
+        choices = [(f"{r[0]} {r[1]}（{r[2]}）{r[3]}", r[-1]) for r in rows]
+        return [rows, gr.update(choices=choices, value=None)]
+
+    def refreshed(request: gr.Request) -> list[Any]:
+        return listing(staff_user(services, request, Capability.review_transcripts))
+
+    refresh.click(refreshed, None, [table, pick], api_name="review_list")
+
+    def open_session(sid: str | None, request: gr.Request) -> str:
+        user = staff_user(services, request, Capability.review_transcripts)
+        if not sid:
+            fail(S.REVIEW_PICK)
+        try:
+            rep = services.report(user, sid)  # type: ignore[arg-type]  # audited by the service
+        except (AccessDenied, NotFound):
+            fail(S.ACCESS_DENIED)
+        return render_html(rep, standalone=False, staff=True)
+
+    open_btn.click(open_session, [pick], [report], api_name="review_open")
+    return {"load": load, "outputs": [table, pick]}
+
+
+def audit_rows(services: Services, viewer: Any, action: str | None = None) -> list[list[Any]]:
+    out = []
+    for e in services.audit_log(viewer, action=action or None):
+        detail = e["detail"] or {}
+        what = detail.get("what") or (
+            f"{detail.get('persona', '')} v{detail.get('version', '')}" if detail.get("persona") else ""
+        )
+        out.append(
+            [
+                local_time(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
+                S.AUDIT_ACTIONS.get(e["action"], e["action"]),
+                e["actor_name"],
+                e["subject_name"] or "—",
+                (e["session_id"] or "")[:8],
+                what,
+            ]
+        )
+    return out
+
+
+def build_audit(services: Services) -> dict[str, Any]:
+    gr.Markdown(S.AUDIT_TITLE)
+    with gr.Row():
+        action = gr.Dropdown(
+            label="操作", choices=[("すべて", ""), *[(v, k) for k, v in S.AUDIT_ACTIONS.items()]], value="",
+            elem_id="audit-action", scale=3,
+        )  # fmt: skip
+        refresh = gr.Button(S.REVIEW_REFRESH, elem_id="audit-refresh", scale=1)
+    table = gr.Dataframe(headers=S.AUDIT_COLUMNS, interactive=False, elem_id="audit-table", wrap=True)
+
+    def load(request: gr.Request, act: str | None = None) -> list[Any]:
+        user = current_user(services, request)
+        if Capability.read_audit_log not in services.capabilities(user):
+            return [gr.skip()]
+        return [audit_rows(services, user, act)]
+
+    def filtered(act: str | None, request: gr.Request) -> list[list[Any]]:
+        # one output: the rows themselves (a list around them would be read as one row)
+        return audit_rows(services, staff_user(services, request, Capability.read_audit_log), act)
+
+    refresh.click(filtered, [action], [table], api_name="audit_log")
+    action.change(filtered, [action], [table], api_visibility="private")
+    return {"load": load, "outputs": [table]}
+
+
+def who_viewed_md(services: Services, user: Any) -> str:
+    entries = services.who_viewed_mine(user)
+    if not entries:
+        return f"{S.WHO_VIEWED}\n{S.WHO_VIEWED_NONE}"
+    lines = [
+        f"- {local_time(e['at']).strftime('%Y-%m-%d %H:%M')} {e['actor_name']}（{e['actor_role']}）"
+        for e in entries[:20]
+    ]
+    return S.WHO_VIEWED + "\n" + "\n".join(lines)

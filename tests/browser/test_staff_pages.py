@@ -1,0 +1,169 @@
+"""Staff pages in headless Chromium: a trainer writes a persona in the studio (form and YAML,
+a validation error shown, a test drive, a saved version, published, a Character Card
+imported), a trainee then plays it; the trainer opens the trainee's session and HR finds that
+view in the audit log. Through the API a trainee reaches none of it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from playwright.sync_api import Page, expect
+
+from simulator.app.cards import card_json
+from simulator.library import load_personas
+from simulator.store import Store
+from tests.browser.conftest import PASSWORD, AppServer
+from tests.browser.test_practice_flow import send, shoot, sign_in
+
+pytestmark = pytest.mark.browser
+
+BASE = "out_of_contract_demand_standard_retail"
+NEW_ID = "studio_browser_persona"
+NEW_TITLE = "スタジオで書いた取引先の無理な追加要求（対面）"
+
+
+@pytest.fixture(scope="module")
+def staff(app_server: AppServer) -> AppServer:
+    store = Store(app_server.db_url)
+    if store.find_user("tanaka") is None:
+        store.add_user("tanaka", PASSWORD, role="trainer", department="人事部", display_name="田中 研修")
+        store.add_user("suzuki", PASSWORD, role="hr", department="人事部", display_name="鈴木 人事")
+    store.engine.dispose()
+    return app_server
+
+
+def test_tabs_follow_the_users_capabilities(page: Page, staff: AppServer) -> None:
+    sign_in(page, staff.url, "kato")
+    for tab in ("ペルソナスタジオ", "やり取りの確認", "閲覧記録"):
+        expect(page.get_by_role("tab", name=tab)).to_have_count(0)
+    page.goto(staff.url + "/logout")
+    sign_in(page, staff.url, "tanaka")
+    expect(page.get_by_role("tab", name="ペルソナスタジオ")).to_be_visible()
+    expect(page.get_by_role("tab", name="やり取りの確認")).to_be_visible()
+    expect(page.get_by_role("tab", name="閲覧記録")).to_have_count(0)
+
+
+def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_plays(
+    page: Page,
+    browser,
+    staff: AppServer,
+    screenshots: Path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    sign_in(page, staff.url, "tanaka")
+    page.get_by_role("tab", name="ペルソナスタジオ").click()
+    page.locator("#studio-pick input").fill(BASE)
+    page.get_by_role("option", name=BASE).click()
+    page.locator("#studio-open").click()
+    editor = page.locator("#studio-yaml .cm-content")
+    expect(editor).to_contain_text(f"id: {BASE}", timeout=30_000)
+    expect(page.locator("#studio-problems")).to_contain_text("問題はありません")
+
+    # a field the model does not know: the problem is shown, named, in Japanese
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nbogus_field: 1")
+    expect(page.locator("#studio-problems")).to_contain_text("bogus_field", timeout=20_000)
+    shoot(page, screenshots / "30_studio_problem.png")
+    for _ in range(len("\nbogus_field: 1")):
+        page.keyboard.press("Backspace")
+    expect(page.locator("#studio-problems")).to_contain_text("問題はありません", timeout=20_000)
+
+    # the form writes into the YAML: a new id and title make a new persona
+    page.locator("#studio-f-id textarea").fill(NEW_ID)
+    page.locator("#studio-f-id textarea").press("Tab")
+    page.locator("#studio-f-title textarea").fill(NEW_TITLE)
+    page.locator("#studio-f-title textarea").press("Tab")
+    editor.click()
+    page.keyboard.press("Control+Home")  # the editor only renders the lines in view
+    expect(editor).to_contain_text(f"id: {NEW_ID}", timeout=20_000)
+    expect(editor).to_contain_text(NEW_TITLE)
+
+    # test drive with the director's state beside it
+    page.locator("#studio-drive-start").click()
+    openings = "|".join(re.escape(line[:12]) for line in load_personas()[BASE].opening_lines)
+    expect(page.locator("#studio-chat")).to_contain_text(re.compile(openings), timeout=20_000)
+    page.locator("#studio-reply textarea").fill("承知しました。今回に限り無償で対応いたします。")
+    page.locator("#studio-send").click()
+    expect(page.locator("#studio-state")).to_contain_text("ターン1", timeout=30_000)
+    expect(page.locator("#studio-state")).to_contain_text("圧力")
+    shoot(page, screenshots / "31_studio_test_drive.png")
+
+    page.locator("#studio-note textarea").fill("ブラウザテストで作成")
+    page.locator("#studio-save").click()
+    expect(page.locator("#studio-saved")).to_contain_text(f"{NEW_ID} v1 を保存しました", timeout=30_000)
+    page.locator("#studio-publish").click()
+    expect(page.locator("#studio-saved")).to_contain_text("公開しました", timeout=30_000)
+    expect(page.locator("#studio-versions")).to_contain_text("公開中")
+
+    # a Character Card from another tool (made here from a shipped persona) imports as a version
+    card = tmp_path / "card.json"
+    card.write_text(card_json(load_personas()["verbal_abuse_standard_construction"]), encoding="utf-8")
+    page.locator("#studio-more").click()
+    page.locator("#studio-import input[type=file]").set_input_files(str(card))
+    expect(page.locator("#studio-saved")).to_contain_text(
+        "verbal_abuse_standard_construction v2", timeout=30_000
+    )
+    shoot(page, screenshots / "32_studio_saved.png")
+
+    # the trainee finds it among the published personas and plays it
+    trainee = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    sign_in(trainee, staff.url, "sato")
+    trainee.locator("#persona-pick input").fill("スタジオで書いた")
+    trainee.get_by_role("option", name=NEW_TITLE.removesuffix("（対面）"), exact=False).first.click()
+    trainee.locator("#persona-start").click()
+    expect(trainee.locator("#session-header")).to_contain_text(
+        NEW_TITLE.removesuffix("（対面）"), timeout=30_000
+    )
+    send(trainee, "お話は伺います。ただ、契約の範囲外のためお受けできません。", 1)
+    trainee.close()
+
+    # the trainer opens that session; the view is audited, and HR sees it
+    page.get_by_role("tab", name="やり取りの確認").click()
+    page.locator("#review-refresh").click()
+    expect(page.locator("#review-table")).to_contain_text("佐藤 花子", timeout=20_000)
+    page.locator("#review-pick input").fill("佐藤")
+    page.get_by_role("option").filter(has_text="佐藤 花子").first.click()
+    page.locator("#review-open").click()
+    expect(page.locator("#review-report")).to_contain_text("振り返りレポート", timeout=30_000)
+    expect(page.locator("#review-report")).to_contain_text("判定：")  # staff see who decided
+    shoot(page, screenshots / "33_review.png")
+    page.goto(staff.url + "/logout")
+    sign_in(page, staff.url, "suzuki")
+    page.get_by_role("tab", name="閲覧記録").click()
+    page.locator("#audit-refresh").click()
+    row = page.locator("#audit-table tbody tr").filter(has_text="セッションの閲覧").first
+    expect(row).to_contain_text("田中 研修", timeout=20_000)
+    expect(row.locator("td").nth(2)).to_have_text("田中 研修")  # who, in its own column
+    expect(row.locator("td").nth(3)).to_have_text("佐藤 花子")  # whose
+    shoot(page, screenshots / "34_audit.png")
+
+
+def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -> None:
+    kato = Client(staff.url, auth=("kato", PASSWORD), verbose=False, analytics_enabled=False)
+    text = (Path(__file__).resolve().parents[2] / "personas" / f"{BASE}.yaml").read_text(encoding="utf-8")
+    calls = [
+        ("/studio_check", (text,)),
+        ("/studio_save", (text, "x")),
+        ("/studio_publish", (BASE, 1)),
+        ("/studio_open", (BASE, 1)),
+        ("/studio_drive_start", (text,)),
+        ("/review_list", ()),
+        ("/review_open", ("0" * 32,)),
+        ("/audit_log", ("",)),
+    ]
+    # inputs the page itself would accept: the refusal is the server's permission check
+    plain = {"/studio_check", "/studio_save", "/studio_drive_start", "/review_list", "/audit_log"}
+    for api, args in calls:
+        with pytest.raises(Exception) as err:  # noqa: PT011 - the refusal's text is checked below
+            kato.predict(*args, api_name=api)
+        if api in plain:
+            assert "権限がありません" in str(err.value), api
+    store = Store(staff.db_url)
+    assert not [r for r in store.persona_versions(BASE) if r["source"] == "studio"], "nothing was stored"
+    kato_user = store.find_user("kato")
+    assert kato_user is not None and not store.audit_entries(actor_id=kato_user.id)
+    store.engine.dispose()
