@@ -257,3 +257,65 @@ def run_cv(as_json: bool = False) -> int:
             + ", ".join(f"{c} {v:.3f}" for c, v in calibration.items())
         )
     return 0
+
+
+def evaluate_reviewed(
+    records: list[dict[str, Any]], predictions: list[dict[str, int | None]]
+) -> dict[str, Any]:
+    """Like :func:`evaluate`, but each criterion only on the replies a trainer decided it for
+    (``reviewed``): the other labels are the machine's own and would only measure agreement
+    with itself."""
+    per: dict[str, Any] = {}
+    disagreements: list[dict[str, Any]] = []
+    counted = []
+    for cid in CRITERIA:
+        c = cid.value
+        idx = [i for i, r in enumerate(records) if c in r.get("reviewed", [])]
+        if not idx:
+            continue
+        sub = evaluate([records[i] for i in idx], [predictions[i] for i in idx])
+        per[c] = {**sub["criteria"][c], "n": len(idx)}
+        counted.append(per[c]["macro_f1"])
+        disagreements += [d for d in sub["disagreements"] if d["criterion"] == c]
+    firm = [i for i, r in enumerate(records) if "firm" in r.get("reviewed", [])]
+    gold = [int(records[i]["labels"]["firm"]) for i in firm]
+    pred = [to_label(predictions[i].get("firm")) for i in firm]
+    return {
+        "n": len(records),
+        "criteria": per,
+        "mean_macro_f1": sum(counted) / len(counted) if counted else None,
+        "concession_recall": recall(gold, pred, -1) if firm else None,
+        "false_concession_rate": _false_rate(gold, pred, -1) if firm else None,
+        "disagreements": disagreements,
+    }
+
+
+def run_eval_overrides(judge: str | None, as_json: bool = False) -> int:
+    """The judge(s) against the trainers' overrides in the database, on the criteria reviewed."""
+    from simulator.app.reviews import labelled_records
+    from simulator.store import Store
+
+    store = Store()
+    try:
+        records = labelled_records(store)
+    finally:
+        store.engine.dispose()
+    if not records:
+        print("研修担当の修正はまだありません / no overrides yet", file=sys.stderr)
+        return 1
+    names = [judge] if judge else ["hybrid", "rules"]
+    from simulator.models import ContextLine
+
+    parsed = [{**r, "context": [ContextLine(**c) for c in r["context"]]} for r in records]
+    results = {n: evaluate_reviewed(records, predict(n, parsed)) for n in names}
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(
+        f"研修担当の修正 {len(records)} 件（修正された基準だけを数えます） / {len(records)} reviewed replies"
+    )
+    for n, m in results.items():
+        cells = "  ".join(f"{c} {v['macro_f1']:.3f} (n={v['n']})" for c, v in m["criteria"].items())
+        mean = "—" if m["mean_macro_f1"] is None else f"{m['mean_macro_f1']:.3f}"
+        print(f"{n}: mean {mean}  {cells}")
+    return 0

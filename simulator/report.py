@@ -312,6 +312,8 @@ def build_report(
     rubric: Rubric,
     score: SessionScore | None = None,
     trainee: dict[str, str] | None = None,
+    overrides: list[dict[str, Any]] | None = None,
+    machine: SessionScore | None = None,
 ) -> Report:
     """The report of one session; ``score`` is the session's stored score (computed here only
     when the session has none yet, e.g. while it is in progress). ``trainee`` ({name,
@@ -319,6 +321,8 @@ def build_report(
     if score is None:
         score = score_session(session, rubric)
     summary = score.criteria
+    # trainers' overrides (the session given already carries them): who, and what the machine said
+    reviewed = {(o["turn_idx"], o["criterion"]): o for o in overrides or []}
 
     turns: list[TurnReport] = []
     raw: list[Finding] = []
@@ -343,6 +347,8 @@ def build_report(
                     source=cs.source,
                     confidence=cs.confidence,
                     applicable=applicable,
+                    reviewed_by=(o := reviewed.get((t.index, cid.value), {})).get("reviewer_name", ""),
+                    machine_score=o.get("machine_score") if o else None,
                 )
                 weak = cs.score is not None and cs.score <= WEAK and applicable
                 # contract/record/escalation are not expected on every turn: only calm
@@ -449,6 +455,9 @@ def build_report(
         score_rule_version=score.rule_version,
         grade_breakdown=_breakdown(score, summary),
         drill_score=score.drill_score,
+        reviewed=bool(reviewed),
+        machine_overall=machine.overall if machine is not None and reviewed else None,
+        machine_grade=machine.grade if machine is not None and reviewed else "",
         criteria={k: CriterionRow.model_validate(_row(v)) for k, v in summary.items()},
         turns=turns,
         findings=findings,

@@ -73,6 +73,8 @@ class TurnCriterion(_Model):
     source: str = "rules"
     confidence: float | None = None
     applicable: bool = True
+    reviewed_by: str = Field(default="", description="この点を確認して修正した研修担当")
+    machine_score: int | None = Field(default=None, description="修正前の機械の採点（修正があった時）")
 
 
 class TurnReport(_Model):
@@ -191,6 +193,9 @@ class Report(_Model):
     score_rule_version: int
     grade_breakdown: GradeBreakdown
     drill_score: int | None = None
+    reviewed: bool = Field(default=False, description="研修担当が採点を確認・修正した")
+    machine_overall: float | None = Field(default=None, description="修正前の機械の得点率（修正があった時）")
+    machine_grade: str = ""
     criteria: dict[str, CriterionRow]
     turns: list[TurnReport]
     findings: list[Finding]

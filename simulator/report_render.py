@@ -235,6 +235,12 @@ def _turn_view(turn: TurnReport, staff: bool) -> dict[str, Any]:
             continue
         label = c.label or CRITERION_LABELS[cid]
         chip = _chip(label, c.score, c.applicable)
+        if c.reviewed_by:
+            chip = {
+                **chip,
+                "text": f"{chip['text']} ✓",
+                "meaning": f"{chip['meaning']}（研修担当が確認済み）",
+            }
         chips.append(chip)
         ev = [e for e in c.evidence if e]
         evidence.extend((e, label) for e in ev)
@@ -246,6 +252,8 @@ def _turn_view(turn: TurnReport, staff: bool) -> dict[str, Any]:
                 "evidence": ev,
                 "manual_ref": c.manual_ref,
                 "judged_by": _judged_by(c) if staff else "",
+                "reviewed_by": c.reviewed_by,
+                "machine_score": c.machine_score,
             }
         )
     return {
@@ -429,6 +437,23 @@ def view_model(report: Report | dict[str, Any], *, staff: bool = False) -> dict[
         "grade": report.grade,
         "grade_label": report.grade_label,
         "grade_level": {"A": "good", "B": "fair", "C": "weak", "D": "bad"}.get(report.grade, "none"),
+        "reviewed": report.reviewed,
+        "reviewed_note": (
+            "（研修担当の確認済み"
+            + (
+                f"。機械の採点では {report.machine_grade}（{fmt_num(report.machine_overall, 1)}%）"
+                if report.machine_overall is not None
+                else ""
+            )
+            + "）"
+            if report.reviewed
+            else ""
+        ),
+        "machine_text": (
+            f"{report.machine_grade}（{fmt_num(report.machine_overall, 1)}%）"
+            if report.reviewed and report.machine_overall is not None
+            else ""
+        ),
         "criteria": rows,
         "breakdown": report.grade_breakdown,
         "score_rule": report.score_rule,

@@ -182,7 +182,7 @@ def test_a_store_made_by_the_previous_release_upgrades_without_losing_a_row(tmp_
     with pytest.raises(DatabaseBehind, match="db upgrade"):
         Store(f"sqlite:///{db}")  # the app does not alter a schema on its own
     engine = create_engine(f"sqlite:///{db}")
-    assert upgrade(engine) == ["0002", "0003", "0004", "0005", "0006", "0007"], "stamped at main's 001, then upgraded"
+    assert upgrade(engine) == ["0002", "0003", "0004", "0005", "0006", "0007", "0008"], "stamped at main's 001, then upgraded"
     engine.dispose()
     store = Store(f"sqlite:///{db}")
     with store.engine.connect() as conn:

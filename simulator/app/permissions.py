@@ -26,6 +26,7 @@ __all__ = [
 class Capability(StrEnum):
     practice = "practice"  # 練習する（自分のセッション）
     review_transcripts = "review_transcripts"  # 他の人のやり取りと採点を読む
+    override_scores = "override_scores"  # 採点を確認して修正する（研修担当）
     edit_personas = "edit_personas"  # ペルソナを作る・直す
     view_dashboards = "view_dashboards"  # 集計を見る
     export = "export"  # 成績を書き出す
@@ -36,6 +37,7 @@ class Capability(StrEnum):
 CAPABILITY_LABELS: dict[Capability, str] = {
     Capability.practice: "練習",
     Capability.review_transcripts: "やり取りの確認",
+    Capability.override_scores: "採点の修正",
     Capability.edit_personas: "ペルソナの編集",
     Capability.view_dashboards: "ダッシュボード",
     Capability.export: "書き出し",
@@ -48,7 +50,7 @@ C = Capability
 # them and reads who viewed what; the administrator manages accounts besides.
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "trainee": frozenset({C.practice}),
-    "trainer": frozenset({C.practice, C.review_transcripts, C.edit_personas}),
+    "trainer": frozenset({C.practice, C.review_transcripts, C.override_scores, C.edit_personas}),
     "hr": frozenset({C.practice, C.review_transcripts, C.view_dashboards, C.export, C.read_audit_log}),
     "admin": frozenset(Capability),
 }

@@ -143,7 +143,71 @@ class Services:
         """Compute the session's grade once (turns, checks, the filed drill) and store it."""
         score = score_session(session, self.engine.rubric, drill_score)
         self.store.update_session(session, user, score=score)
+        self._store_reviewed(session, drill_score)
         return score
+
+    def _store_reviewed(self, session: Session, drill_score: int | None) -> SessionScore | None:
+        """The grade with trainers' overrides applied, stored beside the machine's (if any)."""
+        from simulator.app.reviews import apply_overrides
+
+        ovs = self.store.overrides(session.id)
+        if not ovs:
+            return None
+        reviewed = score_session(apply_overrides(session, ovs), self.engine.rubric, drill_score)
+        self.store.set_reviewed_score(session, reviewed)
+        return reviewed
+
+    # ------------------------------------------------------------------ review (研修担当)
+
+    def override_score(
+        self, reviewer: User, session_id: str, turn_idx: int, criterion: str, score: int, reason: str
+    ) -> SessionScore | None:
+        """A trainer's correction of one machine score, kept beside it (never replacing it), with
+        a reason; the session's reviewed grade is recomputed. Returns the reviewed grade."""
+        from simulator.models import CriterionId
+
+        permissions.require(reviewer, Capability.override_scores)
+        session = self._session(reviewer, session_id, what="review")
+        try:
+            cid = CriterionId(criterion)
+        except ValueError:
+            raise ReviewInputError(f"基準「{criterion}」はありません。") from None
+        crit = self.engine.rubric.criterion(cid)
+        if not 1 <= turn_idx <= len(session.turns) or session.turns[turn_idx - 1].assessment is None:
+            raise ReviewInputError(f"ターン{turn_idx}はありません。")
+        if score not in (0, 1, 2, 3) or (score == 0 and not crit.can_violate):
+            raise ReviewInputError(
+                f"「{crit.label}」に付けられる点は{'0〜3' if crit.can_violate else '1〜3'}です。"
+            )
+        reason = (reason or "").strip()
+        if not reason:
+            raise ReviewInputError("修正の理由を書いてください（受講者の報告書と学習データに残ります）。")
+        if len(reason) > 500:
+            raise ReviewInputError("理由は500文字までにしてください。")
+        machine = session.turns[turn_idx - 1].assessment.score(cid)  # type: ignore[union-attr]
+        self.store.add_override(
+            session_id,
+            turn_idx,
+            cid.value,
+            machine_score=machine,
+            score=score,
+            reason=reason,
+            reviewer=reviewer,
+        )
+        self.store.audit(
+            reviewer, "score_override", subject_user_id=session.user_id, session_id=session_id,
+            detail={"turn": turn_idx, "criterion": cid.value, "machine": machine, "score": score},
+        )  # fmt: skip
+        if session.outcome is Outcome.in_progress:
+            return None
+        return self._store_reviewed(session, self._drill_score(session.id, reviewer))
+
+    def export_overrides(self, viewer: User) -> list[dict[str, Any]]:
+        """The overrides as labelled replies (docs/LABELING.md), for the judge's corpus."""
+        from simulator.app.reviews import labelled_records
+
+        permissions.require(viewer, Capability.override_scores)
+        return labelled_records(self.store)
 
     def score(
         self, user: User, session_id: str, session: Session | None = None, drill: dict[str, Any] | None = None
@@ -170,16 +234,27 @@ class Services:
 
     def report_and_session(self, user: User, session_id: str) -> tuple[Report, Session]:
         """The report and the session it was built from (loaded once)."""
+        from simulator.app.reviews import apply_overrides
+
         session = self._session(user, session_id, what="report")
         persona = self.persona_of(session)
         drill = self.store.incident_report(session_id)
-        rep = build_report(
-            session,
-            persona,
-            self.engine.rubric,
-            self.score(user, session_id, session, drill),
-            trainee=self._owner(session),
-        )
+        machine = self.score(user, session_id, session, drill)
+        ovs = self.store.overrides(session_id)
+        if ovs:  # the reviewed grade, with the machine's beside it
+            stored = self.store.reviewed_score(session_id)
+            applied = apply_overrides(session, ovs)
+            reviewed = (
+                SessionScore.model_validate(stored)
+                if stored is not None
+                else score_session(applied, self.engine.rubric, drill["score"] if drill else None)
+            )
+            rep = build_report(
+                applied, persona, self.engine.rubric, reviewed, trainee=self._owner(session),
+                overrides=ovs, machine=machine,
+            )  # fmt: skip
+        else:
+            rep = build_report(session, persona, self.engine.rubric, machine, trainee=self._owner(session))
         if drill is not None:
             fields = drill["fields"]
             rep.drill = DrillSection(
@@ -433,3 +508,7 @@ def persona_text_from(text: str, source: str) -> str:
     if not is_card(card):
         return text  # JSON that is a plain persona mapping is YAML too
     return dump_yaml(persona_data_from_card(card, source))
+
+
+class ReviewInputError(ValueError):
+    """An override the app refuses as it stands (the message is for the trainer)."""

@@ -13,6 +13,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.cv:
         return run_cv(as_json=args.json)
+    if args.overrides:
+        from simulator.evaluation import run_eval_overrides
+
+        return run_eval_overrides(args.judge, as_json=args.json)
     if not args.file:
         print("評価するファイルを指定してください / give a labelled JSONL file (or --cv)", file=sys.stderr)
         return EXIT_BAD_DATA
@@ -30,4 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     ev.add_argument("--cv", action="store_true", help="学習コーパスの交差検証 / cross-validate on the corpus")
     ev.add_argument("--json", action="store_true", help="指標を JSON で出力 / print metrics as JSON")
+    ev.add_argument(
+        "--overrides",
+        action="store_true",
+        help="研修担当の修正だけに対して測る（修正された基準のみ） / measure against trainers' overrides alone",
+    )
     ev.set_defaults(func=cmd_eval)

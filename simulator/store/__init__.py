@@ -293,6 +293,60 @@ class Store:
         if not done:
             raise NotFound(f"{persona_id} v{version}")
 
+    # ------------------------------------------------------------------ score overrides
+
+    def add_override(
+        self,
+        session_id: str,
+        turn_idx: int,
+        criterion: str,
+        *,
+        machine_score: int | None,
+        score: int,
+        reason: str,
+        reviewer: User,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.score_overrides.insert().values(
+                    session_id=session_id, turn_idx=turn_idx, criterion=criterion, machine_score=machine_score,
+                    score=score, reason=reason[:500], reviewer_id=reviewer.id, created_at=_now(),
+                )
+            )  # fmt: skip
+
+    def overrides(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        """The overrides in force (the latest per session, turn and criterion), with the
+        reviewer's name; oldest first."""
+        o = t.score_overrides.c
+        q = select(t.score_overrides, t.users.c.display_name.label("reviewer_name")).join(
+            t.users, t.users.c.id == o.reviewer_id
+        )
+        if session_id:
+            q = q.where(o.session_id == session_id)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(q.order_by(o.id)).mappings().all()]
+        latest: dict[tuple[str, int, str], dict[str, Any]] = {}
+        for r in rows:
+            latest[(r["session_id"], r["turn_idx"], r["criterion"])] = r
+        return list(latest.values())
+
+    def set_reviewed_score(self, session: Session, score: Any) -> None:
+        """Store the score with overrides applied beside the machine's, and the summary rows."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.sessions)
+                .where(t.sessions.c.id == session.id)
+                .values(reviewed_score=score.model_dump(mode="json"), reviewed_overall=score.overall)
+            )
+            self._write_summary(conn, session.id, score, reviewed=True)
+
+    def reviewed_score(self, session_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.sessions.c.reviewed_score).where(t.sessions.c.id == session_id)
+            ).first()
+        return dict(row.reviewed_score) if row is not None and row.reviewed_score else None
+
     # ------------------------------------------------------------------ audit log (append-only)
 
     def audit(
@@ -469,10 +523,14 @@ class Store:
             values["score"] = score.model_dump(mode="json")
         conn.execute(update(t.sessions).where(t.sessions.c.id == session.id).values(**values))
         if score is not None:
-            self._write_summary(conn, session.id, score)
+            reviewed = conn.execute(
+                select(t.sessions.c.reviewed_score).where(t.sessions.c.id == session.id)
+            ).scalar_one_or_none()
+            if not reviewed:  # a reviewed score, once there, is what summaries show
+                self._write_summary(conn, session.id, score)
 
     @staticmethod
-    def _write_summary(conn: Any, session_id: str, score: Any) -> None:
+    def _write_summary(conn: Any, session_id: str, score: Any, *, reviewed: bool = False) -> None:
         """The session's per-criterion rows, replaced whenever its score is (re)stored."""
         s = t.sessions.c
         h = conn.execute(
@@ -503,6 +561,7 @@ class Store:
                 "judge": (score.judges or [""])[0],
                 "rule_version": score.rule_version,
                 "created_at": h.created_at,
+                "reviewed": reviewed,
             }
             for cid, c in score.criteria.items()
         ]

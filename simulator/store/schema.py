@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -61,6 +62,9 @@ sessions = Table(
     Column("outcome", String(24), nullable=False),
     Column("overall", Float, nullable=True),
     Column("score", JSON, nullable=True),
+    # the score with trainers' overrides applied (the machine's stays in ``score``)
+    Column("reviewed_score", JSON, nullable=True),
+    Column("reviewed_overall", Float, nullable=True),
     Column("parent_id", String(32), ForeignKey("sessions.id"), nullable=True),
     Column("branch_turn", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -175,6 +179,7 @@ session_criteria = Table(
     Column("judge", String(128), nullable=False),
     Column("rule_version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed", Boolean, nullable=False, server_default=false()),  # a trainer's override counted
     Index("ix_session_criteria_session", "session_id", "criterion", unique=True),
     Index("ix_session_criteria_user_created", "user_id", "created_at"),
     Index("ix_session_criteria_filters", "department", "scenario", "criterion", "created_at"),
@@ -213,4 +218,20 @@ persona_versions = Table(
     Column("created_by", String(32), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_persona_versions_published", "published", "persona_id"),
+)
+
+# a trainer's correction of one machine score (append-only: the latest per turn and criterion counts)
+score_overrides = Table(
+    "score_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(32), ForeignKey("sessions.id"), nullable=False),
+    Column("turn_idx", Integer, nullable=False),
+    Column("criterion", String(16), nullable=False),
+    Column("machine_score", Integer, nullable=True),
+    Column("score", Integer, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("reviewer_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_score_overrides_session", "session_id", "turn_idx"),
 )

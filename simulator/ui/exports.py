@@ -89,8 +89,25 @@ def install(app: Any, services: Services) -> None:
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
 
+    def overrides_file(request: Request) -> Response:
+        import json
+
+        try:
+            user = services.user(_signed_in(app, request))
+            recs = services.export_overrides(user)
+        except AccessDenied:
+            return PlainTextResponse("書き出す権限がありません / not allowed", status_code=403)
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
+        return Response(
+            body.encode("utf-8"),
+            media_type="application/x-ndjson; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="kasuhara-overrides.jsonl"',
+                     "Cache-Control": "no-store"},
+        )  # fmt: skip
+
+    app.add_api_route("/kasuhara/overrides.jsonl", overrides_file, methods=["GET"])
     app.add_api_route(ROUTE + "/{session_id}.{fmt}", report_file, methods=["GET"])
     app.add_api_route(PERSONA_ROUTE + "/{persona_id}/{version}.{ext}", persona_file, methods=["GET"])
     # Gradio's catch-all routes were registered first: put these ahead of them
-    for _ in range(2):
+    for _ in range(3):
         app.router.routes.insert(0, app.router.routes.pop())

@@ -55,7 +55,8 @@ def history_rows(services: Services, user: User) -> list[list[Any]]:
     rows = []
     for r in _ordered(services, user):
         p = ps.get(r["persona_id"])
-        grade = grade_for(r["overall"])[0] if r["overall"] is not None else "—"
+        overall = effective_overall(r)
+        grade = grade_for(overall)[0] if overall is not None else "—"
         title = p.title if p else r["persona_id"]
         if r["_depth"]:
             title = f"{S.HISTORY_BRANCH.format(turn=r.get('branch_turn') or '?')} {title}"
@@ -67,7 +68,12 @@ def history_rows(services: Services, user: User) -> list[list[Any]]:
                 p.difficulty_label if p else r["difficulty"],
                 r["state"].get("turn", 0),
                 outcome_label(Outcome(r["outcome"]), p.channel if p else None),
-                f"{grade} ({r['overall']:.0f})" if r["overall"] is not None else "—",
+                (
+                    f"{grade} ({overall:.0f})"
+                    + (S.HISTORY_REVIEWED if r.get("reviewed_overall") is not None else "")
+                )
+                if overall is not None
+                else "—",
             ]
         )
     return rows
@@ -131,7 +137,7 @@ def best_rows(services: Services, user: User) -> list[list[Any]]:
     """First, best and latest per scenario, over top-level attempts (a retry is not one)."""
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in attempts(services, user):
-        if r["overall"] is not None:
+        if effective_overall(r) is not None:
             by[r["scenario"]].append(r)
     out = []
     for scenario, rs in by.items():
@@ -139,9 +145,9 @@ def best_rows(services: Services, user: User) -> list[list[Any]]:
             [
                 SCENARIO_LABELS[ScenarioId(scenario)],
                 len(rs),
-                f"{rs[0]['overall']:.0f}",
-                f"{max(r['overall'] for r in rs):.0f}",
-                f"{rs[-1]['overall']:.0f}",
+                f"{effective_overall(rs[0]):.0f}",
+                f"{max(effective_overall(r) or 0 for r in rs):.0f}",
+                f"{effective_overall(rs[-1]):.0f}",
             ]
         )
     return out
@@ -200,3 +206,9 @@ def build(services: Services) -> dict[str, Any]:
     refresh.click(load, None, [table, plot, best, trend_head], api_name="history")
     scenario_pick.input(on_scenario, [scenario_pick], [plot, trend_head], api_visibility="private")
     return {"load": load, "outputs": [table, plot, best, trend_head]}
+
+
+def effective_overall(row: dict[str, Any]) -> float | None:
+    """The figure the session's report shows: a trainer's reviewed grade, else the machine's."""
+    reviewed = row.get("reviewed_overall")
+    return reviewed if reviewed is not None else row.get("overall")

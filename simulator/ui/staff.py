@@ -10,25 +10,33 @@ from typing import Any
 import gradio as gr
 
 from simulator.app.permissions import AccessDenied, Capability
-from simulator.app.services import Services
-from simulator.models import SCENARIO_LABELS, ScenarioId
+from simulator.app.services import ReviewInputError, Services
+from simulator.models import CRITERION_LABELS, SCENARIO_LABELS, ScenarioId
 from simulator.report import grade_for
-from simulator.store import NotFound
+from simulator.report_render import SCORE_LABELS
+from simulator.store import ROLE_LABELS, NotFound
 from simulator.ui import strings as S
 from simulator.ui.common import current_user, fail, local_time, staff_user
+from simulator.ui.history import effective_overall
 
 
 def review_rows(services: Services, viewer: Any) -> list[list[Any]]:
     out = []
     for r in services.review_list(viewer):
-        grade = grade_for(r["overall"])[0] if r["overall"] is not None else "—"
+        overall = effective_overall(r)
+        grade = grade_for(overall)[0] if overall is not None else "—"
         out.append(
             [
                 local_time(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
                 r["display_name"],
                 r["department"] or "—",
                 SCENARIO_LABELS[ScenarioId(r["scenario"])],
-                f"{grade} ({r['overall']:.0f})" if r["overall"] is not None else "—",
+                (
+                    f"{grade} ({overall:.0f})"
+                    + (S.HISTORY_REVIEWED if r.get("reviewed_overall") is not None else "")
+                )
+                if overall is not None
+                else "—",
                 S.REVIEW_LOW.format(n=r["flagged"]) if r["flagged"] else "",
                 r["id"],
             ]
@@ -46,6 +54,25 @@ def build_review(services: Services) -> dict[str, Any]:
     with gr.Row():
         pick = gr.Dropdown(label=S.REVIEW_PICK, choices=[], elem_id="review-pick", scale=4)
         open_btn = gr.Button(S.REVIEW_OPEN, elem_id="review-open", scale=1)
+    with gr.Group(visible=False, elem_id="override-box") as override_box:
+        gr.Markdown(S.OVERRIDE_TITLE)
+        with gr.Row():
+            ov_turn = gr.Dropdown(label=S.OVERRIDE_TURN, choices=[], elem_id="override-turn", scale=2)
+            ov_crit = gr.Dropdown(
+                label=S.OVERRIDE_CRITERION, choices=[(v, k.value) for k, v in CRITERION_LABELS.items()],
+                elem_id="override-criterion", scale=2,
+            )  # fmt: skip
+            ov_score = gr.Dropdown(
+                label=S.OVERRIDE_SCORE, choices=[(f"{k} {v}", k) for k, v in SCORE_LABELS.items()],
+                elem_id="override-score", scale=2,
+            )  # fmt: skip
+        ov_reason = gr.Textbox(label=S.OVERRIDE_REASON, lines=2, max_length=500, elem_id="override-reason")
+        ov_go = gr.Button(S.OVERRIDE_GO, variant="primary", elem_id="override-go")
+        ov_done = gr.Markdown(elem_id="override-done")
+        gr.HTML(
+            f'<a id="overrides-export" class="kr-download" href="/kasuhara/overrides.jsonl" download>'
+            f"{S.OVERRIDE_EXPORT}</a>"
+        )
     report = gr.HTML(elem_id="review-report")
 
     def load(request: gr.Request) -> list[Any]:
@@ -64,7 +91,7 @@ def build_review(services: Services) -> dict[str, Any]:
 
     refresh.click(refreshed, None, [table, pick], api_name="review_list")
 
-    def open_session(sid: str | None, request: gr.Request) -> str:
+    def open_session(sid: str | None, request: gr.Request) -> list[Any]:
         user = staff_user(services, request, Capability.review_transcripts)
         if not sid:
             fail(S.REVIEW_PICK)
@@ -72,9 +99,40 @@ def build_review(services: Services) -> dict[str, Any]:
             rep = services.report(user, sid)  # type: ignore[arg-type]  # audited by the service
         except (AccessDenied, NotFound):
             fail(S.ACCESS_DENIED)
-        return render_html(rep, standalone=False, staff=True)
+        can_override = Capability.override_scores in services.capabilities(user)
+        turns = [(f"ターン{t.index}: {t.trainee[:30]}", t.index) for t in rep.turns]
+        return [
+            render_html(rep, standalone=False, staff=True),
+            gr.update(visible=can_override),
+            gr.update(choices=turns, value=None),
+        ]
 
-    open_btn.click(open_session, [pick], [report], api_name="review_open")
+    open_btn.click(open_session, [pick], [report, override_box, ov_turn], api_name="review_open")
+
+    def do_override(
+        sid: str | None,
+        turn: int | None,
+        crit: str | None,
+        score: int | None,
+        reason: str,
+        request: gr.Request,
+    ) -> list[Any]:
+        user = staff_user(services, request, Capability.override_scores)
+        if not sid or not turn or not crit or score is None:
+            fail(S.OVERRIDE_PICK)
+        try:
+            services.override_score(user, sid, int(turn), crit, int(score), reason or "")  # type: ignore[arg-type]
+            rep = services.report(user, sid)  # type: ignore[arg-type]
+        except ReviewInputError as e:
+            fail(str(e))
+        except (AccessDenied, NotFound):
+            fail(S.ACCESS_DENIED)
+        return [S.OVERRIDE_DONE.format(turn=turn), render_html(rep, standalone=False, staff=True), ""]
+
+    ov_go.click(
+        do_override, [pick, ov_turn, ov_crit, ov_score, ov_reason], [ov_done, report, ov_reason],
+        api_name="review_override",
+    )  # fmt: skip
     return {"load": load, "outputs": [table, pick]}
 
 
@@ -128,7 +186,7 @@ def who_viewed_md(services: Services, user: Any) -> str:
     if not entries:
         return f"{S.WHO_VIEWED}\n{S.WHO_VIEWED_NONE}"
     lines = [
-        f"- {local_time(e['at']).strftime('%Y-%m-%d %H:%M')} {e['actor_name']}（{e['actor_role']}）"
+        f"- {local_time(e['at']).strftime('%Y-%m-%d %H:%M')} {e['actor_name']}（{ROLE_LABELS.get(e['actor_role'], e['actor_role'])}）"
         for e in entries[:20]
     ]
     return S.WHO_VIEWED + "\n" + "\n".join(lines)

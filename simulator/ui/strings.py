@@ -149,6 +149,7 @@ AUDIT_ACTIONS = {
     "persona_saved": "ペルソナの保存",
     "persona_published": "ペルソナの公開",
     "persona_unpublished": "ペルソナの非公開",
+    "score_override": "採点の修正",
 }
 WHO_VIEWED = "#### あなたのセッションを閲覧した人"
 WHO_VIEWED_NONE = "まだ誰も閲覧していません。"
@@ -158,3 +159,13 @@ START_PICKED = "このペルソナで始める"
 PICK_ANY_FIRST = "ペルソナを選んでください。"
 PICK_ANY_GONE = "このペルソナは公開されていません。一覧を更新してください。"
 NO_PERMISSION = "この操作をする権限がありません。"
+HISTORY_REVIEWED = "（確認済み）"
+OVERRIDE_TITLE = "#### 採点を確認して修正する（機械の採点は残ります。理由は報告書と学習データに載ります）"
+OVERRIDE_TURN = "ターン"
+OVERRIDE_CRITERION = "基準"
+OVERRIDE_SCORE = "正しい点"
+OVERRIDE_REASON = "修正の理由"
+OVERRIDE_GO = "採点を修正"
+OVERRIDE_PICK = "ターン・基準・点を選んでください。"
+OVERRIDE_DONE = "✓ ターン{turn}の採点を修正しました。報告書と履歴には「確認済み」として表示されます。"
+OVERRIDE_EXPORT = "修正をラベル付きデータ（JSONL）で書き出す"

@@ -5,6 +5,7 @@ view in the audit log. Through the API a trainee reaches none of it."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -119,6 +120,9 @@ def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_pla
         NEW_TITLE.removesuffix("（対面）"), timeout=30_000
     )
     send(trainee, "お話は伺います。ただ、契約の範囲外のためお受けできません。", 1)
+    trainee.locator("#end").click()
+    trainee.locator("#end-yes").click()
+    expect(trainee.locator("#status")).to_contain_text("練習は終了しました", timeout=30_000)
     trainee.close()
 
     # the trainer opens that session; the view is audited, and HR sees it
@@ -130,7 +134,28 @@ def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_pla
     page.locator("#review-open").click()
     expect(page.locator("#review-report")).to_contain_text("振り返りレポート", timeout=30_000)
     expect(page.locator("#review-report")).to_contain_text("判定：")  # staff see who decided
+    # the trainer corrects one score, with a reason; the machine's stays beside it
+    page.locator("#override-turn input").click()
+    page.get_by_role("option").filter(has_text="ターン1").first.click()
+    page.locator("#override-criterion input").click()
+    page.get_by_role("option", name="冷静").click()
+    page.locator("#override-score input").click()
+    page.get_by_role("option", name="3 明確").click()
+    page.locator("#override-reason textarea").fill("冒頭で相手の事情を受け止めており、冷静な対応です")
+    page.locator("#override-go").click()
+    expect(page.locator("#override-done")).to_contain_text("修正しました", timeout=30_000)
+    expect(page.locator("#review-report")).to_contain_text("研修担当 田中 研修 が確認・修正")
+    with page.expect_download() as dl:
+        page.locator("#overrides-export").click()
+    [rec] = [json.loads(x) for x in Path(dl.value.path()).read_text(encoding="utf-8").splitlines()]
+    assert rec["reviewed"] == ["calm"] and rec["labels"]["calm"] == 1 and "受け止めて" in rec["note"]
     shoot(page, screenshots / "33_review.png")
+    # the trainee's history marks the session as reviewed
+    trainee = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    sign_in(trainee, staff.url, "sato")
+    trainee.get_by_role("tab", name="わたしの履歴").click()
+    expect(trainee.locator("#tab-history")).to_contain_text("確認済み", timeout=20_000)
+    trainee.close()
     page.goto(staff.url + "/logout")
     sign_in(page, staff.url, "suzuki")
     page.get_by_role("tab", name="閲覧記録").click()
