@@ -32,7 +32,9 @@ def _counts(path: Path) -> dict[str, int]:
 
 def test_a_fresh_database_is_created_at_the_head_revision_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
-    assert Store(url).applied == revisions() == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+    revs = revisions()
+    assert revs[:3] == ["0001", "0002", "0003"] and revs == sorted(revs), "append-only, in order"
+    assert Store(url).applied == revs
     assert Store(url).applied == [], "a second start changes nothing"
     engine = create_engine(url)
     assert status(engine).current == head() and not status(engine).behind

@@ -57,7 +57,9 @@ _SESSION_CALLS = {
     "report_and_session": lambda svc, u, sid: svc.report_and_session(u, sid),
     "retry": lambda svc, u, sid: svc.retry(u, sid, 1, "やり直し"),
     "file_drill": lambda svc, u, sid: svc.file_drill(u, sid, {"result": "報告"}),
-    "override_score": lambda svc, u, sid: svc.override_score(u, sid, 1, "calm", 2, "受け止めの一言があります"),
+    "override_score": lambda svc, u, sid: svc.override_score(
+        u, sid, 1, "calm", 2, "受け止めの一言があります"
+    ),
 }
 _REVIEWS = {"override_score"}  # a trainer's (and the administrator's), not HR's
 _READS = {"load", "score", "report", "report_and_session"}
@@ -131,7 +133,10 @@ def test_every_staff_view_of_another_persons_session_is_in_the_audit_log(svc: Se
     svc.report(hr, s.id)
     log = svc.audit_log(hr)
     seen = [(e["actor_name"], e["subject_name"], e["session_id"], e["detail"]["what"]) for e in log]
-    assert seen == [("人事 次郎", "佐藤 花子", s.id, "report"), ("研修 太郎", "佐藤 花子", s.id, "transcript")]
+    assert seen == [
+        ("人事 次郎", "佐藤 花子", s.id, "report"),
+        ("研修 太郎", "佐藤 花子", s.id, "transcript"),
+    ]
     assert all(e["at"] is not None for e in log)
     # the trainee may see who viewed their sessions, and may not read the log itself
     assert [e["actor_name"] for e in svc.who_viewed_mine(owner)] == ["人事 次郎", "研修 太郎"]

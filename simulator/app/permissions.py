@@ -28,6 +28,7 @@ class Capability(StrEnum):
     review_transcripts = "review_transcripts"  # 他の人のやり取りと採点を読む
     override_scores = "override_scores"  # 採点を確認して修正する（研修担当）
     edit_personas = "edit_personas"  # ペルソナを作る・直す
+    assign = "assign"  # 練習を割り当てる
     view_dashboards = "view_dashboards"  # 集計を見る
     export = "export"  # 成績を書き出す
     manage_users = "manage_users"  # アカウントを管理する
@@ -39,6 +40,7 @@ CAPABILITY_LABELS: dict[Capability, str] = {
     Capability.review_transcripts: "やり取りの確認",
     Capability.override_scores: "採点の修正",
     Capability.edit_personas: "ペルソナの編集",
+    Capability.assign: "練習の割り当て",
     Capability.view_dashboards: "ダッシュボード",
     Capability.export: "書き出し",
     Capability.manage_users: "アカウント管理",
@@ -50,7 +52,7 @@ C = Capability
 # them and reads who viewed what; the administrator manages accounts besides.
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "trainee": frozenset({C.practice}),
-    "trainer": frozenset({C.practice, C.review_transcripts, C.override_scores, C.edit_personas}),
+    "trainer": frozenset({C.practice, C.review_transcripts, C.override_scores, C.edit_personas, C.assign}),
     "hr": frozenset({C.practice, C.review_transcripts, C.view_dashboards, C.export, C.read_audit_log}),
     "admin": frozenset(Capability),
 }

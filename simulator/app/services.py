@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from simulator.app import permissions
@@ -19,7 +19,7 @@ from simulator.engine import Engine, drain
 from simulator.errors import DataFileError
 from simulator.library import get_persona
 from simulator.models import Outcome, Persona, Session, Turn
-from simulator.report import build_report
+from simulator.report import JST, build_report
 from simulator.report_model import Branch, DrillSection, Report
 from simulator.scoring.session import SessionScore, score_session
 from simulator.store import NotFound, Store, User
@@ -470,6 +470,105 @@ class Services:
         state = kept[-1].state.model_copy(deep=True) if kept else initial_state(persona)
         return session.model_copy(update={"turns": kept, "state": state, "ended_at": None})
 
+    # ------------------------------------------------------------------ assignments
+
+    def assign(
+        self,
+        trainer: User,
+        persona_id: str,
+        due: date,
+        *,
+        department: str | None = None,
+        usernames: list[str] | None = None,
+        note: str = "",
+    ) -> list[int]:
+        """Assign a published persona to a department and/or named trainees, due on ``due``."""
+        permissions.require(trainer, Capability.assign)
+        try:
+            self.catalog.get(persona_id)
+        except KeyError:
+            raise AssignInputError(
+                f"ペルソナ「{persona_id}」は公開されていません。公開してから割り当ててください。"
+            ) from None
+        if due < datetime.now(JST).date():
+            raise AssignInputError("期限が過去の日付です。今日以降の日付を選んでください。")
+        department = (department or "").strip() or None
+        names = [n.strip() for n in usernames or [] if n.strip()]
+        if not department and not names:
+            raise AssignInputError("部署か受講者を指定してください。")
+        users = []
+        for n in names:
+            u = self.store.find_user(n)
+            if u is None or not u.active:
+                raise AssignInputError(f"受講者「{n}」はいません。")
+            users.append(u)
+        if department and not self.store.users_in(department):
+            raise AssignInputError(f"部署「{department}」の受講者がいません。")
+        ids = []
+        if department:
+            ids.append(
+                self.store.add_assignment(
+                    persona_id, due, department=department, user_id=None, note=note, by=trainer
+                )
+            )
+        for u in users:
+            ids.append(
+                self.store.add_assignment(
+                    persona_id, due, department=None, user_id=u.id, note=note, by=trainer
+                )
+            )
+        self.store.audit(
+            trainer, "assignment",
+            detail={"persona": persona_id, "due": due.isoformat(), "department": department, "users": names},
+        )  # fmt: skip
+        return ids
+
+    def my_assignments(self, user: User) -> list[dict[str, Any]]:
+        """The user's assigned practices, soonest due first: done, overdue or open."""
+        permissions.require(user, Capability.practice)
+        today = datetime.now(JST).date()
+        published = self.catalog.published()
+        out = []
+        for a in self.store.assignments_for(user):
+            done = user.id in self.store.completed_after([user.id], a["persona_id"], a["created_at"])
+            p = published.get(a["persona_id"])
+            status = "done" if done else ("overdue" if a["due"] < today else "open")
+            out.append(
+                {
+                    **a,
+                    "title": p.title if p else a["persona_id"],
+                    "status": status,
+                    "available": p is not None,
+                }
+            )
+        order = {"overdue": 0, "open": 1, "done": 2}
+        return sorted(out, key=lambda a: (order[a["status"]], a["due"]))
+
+    def assignment_status(self, viewer: User) -> list[dict[str, Any]]:
+        """Each assignment with how many of its trainees have completed it."""
+        if not (
+            permissions.can(viewer, Capability.assign) or permissions.can(viewer, Capability.view_dashboards)
+        ):
+            raise AccessDenied("assignments")
+        published = self.catalog.published()
+        out = []
+        for a in self.store.all_assignments():
+            if a["user_id"]:
+                targets = [a["user_id"]]
+            else:
+                targets = [u.id for u in self.store.users_in(a["department"] or "") if u.role == "trainee"]
+            done = self.store.completed_after(targets, a["persona_id"], a["created_at"])
+            p = published.get(a["persona_id"])
+            out.append(
+                {
+                    **a,
+                    "title": p.title if p else a["persona_id"],
+                    "total": len(targets),
+                    "completed": len(done),
+                }
+            )
+        return out
+
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None
     ) -> list[dict[str, Any]]:
@@ -512,3 +611,7 @@ def persona_text_from(text: str, source: str) -> str:
 
 class ReviewInputError(ValueError):
     """An override the app refuses as it stands (the message is for the trainer)."""
+
+
+class AssignInputError(ValueError):
+    """An assignment the app refuses as it stands (the message is for the trainer)."""

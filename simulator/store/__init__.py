@@ -347,6 +347,60 @@ class Store:
             ).first()
         return dict(row.reviewed_score) if row is not None and row.reviewed_score else None
 
+    # ------------------------------------------------------------------ assignments
+
+    def add_assignment(
+        self, persona_id: str, due: Any, *, department: str | None, user_id: str | None, note: str, by: User
+    ) -> int:
+        with self.engine.begin() as conn:
+            r = conn.execute(
+                t.assignments.insert().values(
+                    persona_id=persona_id, due=due, department=department, user_id=user_id, note=note[:500],
+                    created_by=by.id, created_at=_now(),
+                )
+            )  # fmt: skip
+            key = r.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def assignments_for(self, user: User) -> list[dict[str, Any]]:
+        """What is assigned to the user: by name, or to their department."""
+        a = t.assignments.c
+        cond = a.user_id == user.id
+        if user.department:
+            cond = cond | (a.department == user.department)
+        with self.engine.connect() as conn:
+            return [
+                dict(r) for r in conn.execute(select(t.assignments).where(cond).order_by(a.due)).mappings()
+            ]
+
+    def all_assignments(self) -> list[dict[str, Any]]:
+        a = t.assignments.c
+        q = select(t.assignments, t.users.c.display_name.label("assignee_name")).outerjoin(
+            t.users, t.users.c.id == a.user_id
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q.order_by(a.due, a.id)).mappings()]
+
+    def users_in(self, department: str) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.users).where(t.users.c.department == department, t.users.c.active.is_(True))
+            ).all()
+        return [_as_user(r) for r in rows]
+
+    def completed_after(self, user_ids: list[str], persona_id: str, since: datetime) -> set[str]:
+        """Who of ``user_ids`` ended a practice (not a retry) of the persona since ``since``."""
+        if not user_ids:
+            return set()
+        s = t.sessions.c
+        q = select(s.user_id).where(
+            s.user_id.in_(user_ids), s.persona_id == persona_id, s.parent_id.is_(None),
+            s.ended_at.is_not(None), s.created_at >= since,
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return {str(r[0]) for r in conn.execute(q)}
+
     # ------------------------------------------------------------------ audit log (append-only)
 
     def audit(

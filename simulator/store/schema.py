@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -234,4 +235,20 @@ score_overrides = Table(
     Column("reviewer_id", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_score_overrides_session", "session_id", "turn_idx"),
+)
+
+# a persona assigned to a department or to one trainee, with a due date
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("persona_id", String(64), nullable=False),
+    Column("department", String(128), nullable=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=True),
+    Column("due", Date, nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_assignments_department", "department"),
+    Index("ix_assignments_user", "user_id"),
 )

@@ -159,6 +159,8 @@ def create_ui(services: Services) -> gr.Blocks:
                 stud = studio.build(services)
             with gr.Tab(S.TAB_REVIEW, id="review", elem_id="tab-review", visible=False) as tab_review:
                 revw = staff.build_review(services)
+            with gr.Tab(S.TAB_ASSIGN, id="assign", elem_id="tab-assign", visible=False) as tab_assign:
+                asg = staff.build_assign(services)
             with gr.Tab(S.TAB_AUDIT, id="audit", elem_id="tab-audit", visible=False) as tab_audit:
                 aud = staff.build_audit(services)
 
@@ -172,23 +174,27 @@ def create_ui(services: Services) -> gr.Blocks:
                 )
                 + f"　[{S.SIGN_OUT}](/logout)",
                 gr.update(visible=resumable is not None),
-                gr.update(choices=prac["persona_choices"](), value=None),
+                gr.update(choices=prac["persona_choices"](user), value=None),
+                staff.assigned_md(services, user),
                 gr.update(choices=review.session_choices(services, user)),
                 *hist["load"](request),
                 staff.who_viewed_md(services, user),
                 gr.update(visible=Capability.edit_personas in caps),
                 gr.update(visible=Capability.review_transcripts in caps),
                 gr.update(visible=Capability.read_audit_log in caps),
+                gr.update(visible=Capability.assign in caps),
                 *(stud["load"](request) if Capability.edit_personas in caps else [gr.skip()]),
                 *(revw["load"](request) if Capability.review_transcripts in caps else [gr.skip(), gr.skip()]),
                 *(aud["load"](request) if Capability.read_audit_log in caps else [gr.skip()]),
+                *(asg["load"](request) if Capability.assign in caps else [gr.skip(), gr.skip()]),
             ]
 
         demo.load(
             on_load,
             None,
-            [who, prac["resume"], prac["any_pick"], rev["pick"], *hist["outputs"], who_viewed, tab_studio, tab_review, tab_audit,
-             *stud["outputs"], *revw["outputs"], *aud["outputs"]],
+            [who, prac["resume"], prac["any_pick"], prac["assigned"], rev["pick"], *hist["outputs"], who_viewed,
+             tab_studio, tab_review, tab_audit, tab_assign, *stud["outputs"], *revw["outputs"], *aud["outputs"],
+             *asg["outputs"]],
             api_visibility="private",
         )  # fmt: skip
 

@@ -129,6 +129,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         gr.Markdown(S.PICKER_TITLE)
         gr.Markdown(S.PICKER_HELP)
         resume_btn = gr.Button(S.RESUME, visible=False, elem_id="resume", variant="primary")
+        assigned = gr.Markdown(elem_id="assigned")
         start_buttons: list[tuple[gr.Button, str]] = []
         with gr.Row(elem_classes="cards"):
             for scenario in ScenarioId:
@@ -254,13 +255,22 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
 
     any_start.click(start_picked, [any_pick], view, api_name="start")
 
-    def persona_choices() -> list[tuple[str, str]]:
+    def persona_choices(user: Any = None) -> list[tuple[str, str]]:
+        """Every published persona; the user's assigned ones first, with their due dates."""
+        due: dict[str, Any] = {}
+        if user is not None:
+            for a in services.my_assignments(user):
+                if a["status"] != "done":
+                    due.setdefault(a["persona_id"], a["due"])
+        ps = sorted(
+            services.personas().values(),
+            key=lambda p: (p.id not in due, p.scenario.value, p.difficulty.value, p.id),
+        )
         return [
-            (f"{p.scenario_label}・{p.difficulty_label}・{p.channel}：{p.short_title}", p.id)
-            for p in sorted(
-                services.personas().values(), key=lambda p: (p.scenario.value, p.difficulty.value, p.id)
-            )
-        ]
+            ((f"【割り当て・期限 {due[p.id]:%m/%d}】" if p.id in due else "")
+             + f"{p.scenario_label}・{p.difficulty_label}・{p.channel}：{p.short_title}", p.id)
+            for p in ps
+        ]  # fmt: skip
 
     def resume(request: gr.Request) -> list[Any]:
         user = current_user(services, request)
@@ -352,6 +362,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         "practice": practice,
         "resume": resume_btn,
         "any_pick": any_pick,
+        "assigned": assigned,
         "persona_choices": persona_choices,
         "to_report": to_report,
         "view": view,

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from simulator.app.permissions import AccessDenied, Capability
-from simulator.app.services import ReviewInputError, Services
+from simulator.app.services import AssignInputError, ReviewInputError, Services
 from simulator.models import CRITERION_LABELS, SCENARIO_LABELS, ScenarioId
 from simulator.report import grade_for
 from simulator.report_render import SCORE_LABELS
@@ -190,3 +190,81 @@ def who_viewed_md(services: Services, user: Any) -> str:
         for e in entries[:20]
     ]
     return S.WHO_VIEWED + "\n" + "\n".join(lines)
+
+
+def assigned_md(services: Services, user: Any) -> str:
+    """The trainee's assigned practices, for the top of the picker."""
+    rows = services.my_assignments(user)
+    if not rows:
+        return ""
+    words = {"done": "✓ 完了", "overdue": "⚠ 期限切れ", "open": "未完了"}
+    lines = [S.ASSIGNED_TITLE]
+    for a in rows:
+        lines.append(
+            f"- **{words[a['status']]}**　{a['title']}　期限 {a['due']:%Y-%m-%d}"
+            + (f"　（{a['note']}）" if a["note"] else "")
+        )
+    return "\n".join(lines)
+
+
+def assignment_rows(services: Services, viewer: Any) -> list[list[Any]]:
+    return [
+        [
+            a["title"],
+            f"部署: {a['department']}" if a["department"] else f"受講者: {a['assignee_name'] or '—'}",
+            a["due"].isoformat(),
+            f"{a['completed']} / {a['total']}",
+            a["note"],
+        ]
+        for a in services.assignment_status(viewer)
+    ]
+
+
+def build_assign(services: Services) -> dict[str, Any]:
+    from datetime import date
+
+    gr.Markdown(S.ASSIGN_TITLE)
+    with gr.Row():
+        persona = gr.Dropdown(label=S.ASSIGN_PERSONA, choices=[], elem_id="assign-persona", scale=3)
+        due = gr.Textbox(label=S.ASSIGN_DUE, placeholder="2026-12-31", elem_id="assign-due", scale=1)
+    with gr.Row():
+        department = gr.Textbox(label=S.ASSIGN_DEPARTMENT, elem_id="assign-department", scale=2)
+        names = gr.Textbox(label=S.ASSIGN_USERS, elem_id="assign-users", scale=3)
+    note = gr.Textbox(label=S.ASSIGN_NOTE, elem_id="assign-note")
+    go = gr.Button(S.ASSIGN_GO, variant="primary", elem_id="assign-go")
+    done = gr.Markdown(elem_id="assign-done")
+    table = gr.Dataframe(headers=S.ASSIGN_COLUMNS, interactive=False, elem_id="assign-table", wrap=True)
+
+    def choices() -> list[tuple[str, str]]:
+        return [
+            (f"{p.scenario_label}・{p.difficulty_label}：{p.short_title}", p.id)
+            for p in services.personas().values()
+        ]
+
+    def load(request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        if Capability.assign not in services.capabilities(user):
+            return [gr.skip(), gr.skip()]
+        return [gr.update(choices=choices(), value=None), assignment_rows(services, user)]
+
+    def do_assign(
+        pid: str | None, when: str, dept: str, users: str, memo: str, request: gr.Request
+    ) -> list[Any]:
+        user = staff_user(services, request, Capability.assign)
+        if not pid:
+            fail(S.ASSIGN_PICK)
+        try:
+            day = date.fromisoformat((when or "").strip())
+        except ValueError:
+            fail(S.ASSIGN_BAD_DATE)
+        try:
+            services.assign(
+                user, pid, day, department=dept, usernames=[x for x in (users or "").replace("、", ",").split(",")],
+                note=memo or "",
+            )  # type: ignore[arg-type]  # fmt: skip
+        except AssignInputError as e:
+            fail(str(e))
+        return [S.ASSIGN_DONE, assignment_rows(services, user)]
+
+    go.click(do_assign, [persona, due, department, names, note], [done, table], api_name="assign")
+    return {"load": load, "outputs": [persona, table]}

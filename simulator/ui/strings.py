@@ -150,6 +150,7 @@ AUDIT_ACTIONS = {
     "persona_published": "ペルソナの公開",
     "persona_unpublished": "ペルソナの非公開",
     "score_override": "採点の修正",
+    "assignment": "練習の割り当て",
 }
 WHO_VIEWED = "#### あなたのセッションを閲覧した人"
 WHO_VIEWED_NONE = "まだ誰も閲覧していません。"
@@ -169,3 +170,16 @@ OVERRIDE_GO = "採点を修正"
 OVERRIDE_PICK = "ターン・基準・点を選んでください。"
 OVERRIDE_DONE = "✓ ターン{turn}の採点を修正しました。報告書と履歴には「確認済み」として表示されます。"
 OVERRIDE_EXPORT = "修正をラベル付きデータ（JSONL）で書き出す"
+TAB_ASSIGN = "割り当て"
+ASSIGNED_TITLE = "#### 割り当てられた練習"
+ASSIGN_TITLE = "### 練習の割り当て（部署または受講者に、期限つきで）"
+ASSIGN_PERSONA = "ペルソナ（公開中）"
+ASSIGN_DUE = "期限（YYYY-MM-DD）"
+ASSIGN_DEPARTMENT = "部署（部署の全員に）"
+ASSIGN_USERS = "受講者のユーザー名（カンマ区切り）"
+ASSIGN_NOTE = "受講者へのメモ"
+ASSIGN_GO = "割り当てる"
+ASSIGN_DONE = "✓ 割り当てました。受講者の練習画面の先頭に、期限つきで表示されます。"
+ASSIGN_PICK = "ペルソナを選んでください。"
+ASSIGN_BAD_DATE = "期限は 2026-12-31 のように年-月-日で入力してください。"
+ASSIGN_COLUMNS = ["ペルソナ", "対象", "期限", "完了", "メモ"]

@@ -110,11 +110,28 @@ def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_pla
     )
     shoot(page, screenshots / "32_studio_saved.png")
 
-    # the trainee finds it among the published personas and plays it
+    # the trainer assigns it to the trainee's department with a due date
+    page.goto(staff.url)
+    expect(page.locator("#picker")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="割り当て").click()
+    page.locator("#assign-persona input").fill("スタジオで書いた")
+    page.get_by_role("option").filter(has_text="スタジオで書いた").first.click()
+    page.locator("#assign-due textarea").fill("2099-12-31")
+    page.locator("#assign-department textarea").fill("営業部")
+    page.locator("#assign-go").click()
+    expect(page.locator("#assign-done")).to_contain_text("割り当てました", timeout=20_000)
+    expect(page.locator("#assign-table")).to_contain_text("0 / ")
+    shoot(page, screenshots / "35_assign.png")
+
+    # the trainee sees it first, with its due date, and plays it
     trainee = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
     sign_in(trainee, staff.url, "sato")
-    trainee.locator("#persona-pick input").fill("スタジオで書いた")
-    trainee.get_by_role("option", name=NEW_TITLE.removesuffix("（対面）"), exact=False).first.click()
+    expect(trainee.locator("#assigned")).to_contain_text("2099-12-31")
+    expect(trainee.locator("#assigned")).to_contain_text("未完了")
+    trainee.locator("#persona-pick input").click()
+    first = trainee.get_by_role("option").first
+    expect(first).to_contain_text("【割り当て・期限 12/31】")
+    first.click()
     trainee.locator("#persona-start").click()
     expect(trainee.locator("#session-header")).to_contain_text(
         NEW_TITLE.removesuffix("（対面）"), timeout=30_000
@@ -123,7 +140,13 @@ def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_pla
     trainee.locator("#end").click()
     trainee.locator("#end-yes").click()
     expect(trainee.locator("#status")).to_contain_text("練習は終了しました", timeout=30_000)
+    trainee.goto(staff.url)
+    expect(trainee.locator("#assigned")).to_contain_text("✓ 完了", timeout=30_000)
+    shoot(trainee, screenshots / "36_assigned_done.png")
     trainee.close()
+    page.reload()
+    page.get_by_role("tab", name="割り当て").click()
+    expect(page.locator("#assign-table")).to_contain_text("1 / ", timeout=20_000)  # completion tracked
 
     # the trainer opens that session; the view is audited, and HR sees it
     page.get_by_role("tab", name="やり取りの確認").click()
