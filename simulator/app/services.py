@@ -22,7 +22,7 @@ from simulator.models import Outcome, Persona, Session, Turn
 from simulator.report import JST, build_report
 from simulator.report_model import Branch, DrillSection, Report
 from simulator.scoring.session import SessionScore, score_session
-from simulator.store import NotFound, Store, User
+from simulator.store import ROLES, NotFound, Store, User
 
 MAX_REPLY_CHARS = 2000
 
@@ -568,6 +568,102 @@ class Services:
                 }
             )
         return out
+
+    # ------------------------------------------------------------------ accounts (管理者)
+
+    def users(self, admin: User) -> list[User]:
+        permissions.require(admin, Capability.manage_users)
+        return self.store.list_users()
+
+    def add_user(
+        self,
+        admin: User,
+        username: str,
+        *,
+        role: str = "trainee",
+        department: str = "",
+        display_name: str = "",
+        password: str | None = None,
+    ) -> tuple[User, str | None]:
+        """The same rules as ``users add``; returns the user and the generated password (if any)."""
+        from simulator.accounts import generate_password
+
+        permissions.require(admin, Capability.manage_users)
+        generated = None if password else generate_password()
+        u = self.store.add_user(
+            username, password or generated or "", role=role, department=department.strip(), display_name=display_name.strip()
+        )  # fmt: skip
+        self.store.audit(
+            admin, "user_added", subject_user_id=u.id, detail={"role": u.role, "department": u.department}
+        )
+        return u, generated
+
+    def add_users_csv(self, admin: User, text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
+        """Bulk add from CSV (header: username,display_name,role,department[,password]); every
+        row is checked first and nothing is added when a row is wrong. Returns (added, problems)."""
+        import csv
+        import io
+
+        permissions.require(admin, Capability.manage_users)
+        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        problems = []
+        seen: set[str] = set()
+        if not rows:
+            problems.append("CSV に行がありません（1行目は username,display_name,role,department）")
+        for n, r in enumerate(rows, start=2):
+            name = (r.get("username") or "").strip()
+            role = (r.get("role") or "trainee").strip() or "trainee"
+            pw = (r.get("password") or "").strip()
+            if not name:
+                problems.append(f"{n}行目: username がありません")
+            elif name in seen or self.store.find_user(name) is not None:
+                problems.append(f"{n}行目: ユーザー「{name}」は既にいます")
+            if role not in ROLES:
+                problems.append(f"{n}行目: role「{role}」は使えません（{'・'.join(ROLES)}）")
+            if pw and len(pw) < 8:
+                problems.append(f"{n}行目: パスワードは8文字以上にしてください")
+            seen.add(name)
+        if problems:
+            return [], problems
+        added = []
+        for r in rows:
+            u, generated = self.add_user(
+                admin, r["username"].strip(), role=(r.get("role") or "trainee").strip() or "trainee",
+                department=r.get("department") or "", display_name=r.get("display_name") or "",
+                password=(r.get("password") or "").strip() or None,
+            )  # fmt: skip
+            added.append((u.username, generated))
+        return added, []
+
+    def disable_user(self, admin: User, username: str) -> None:
+        permissions.require(admin, Capability.manage_users)
+        if username == admin.username:
+            raise ValueError("自分のアカウントは無効にできません。")
+        self.store.set_active(username, False)
+        u = self.store.find_user(username)
+        self.store.audit(admin, "user_disabled", subject_user_id=u.id if u else None)
+
+    def reset_password(self, admin: User, username: str, password: str | None = None) -> str:
+        from simulator.accounts import generate_password
+
+        permissions.require(admin, Capability.manage_users)
+        new = password or generate_password()
+        self.store.set_password(username, new)
+        u = self.store.find_user(username)
+        self.store.audit(admin, "password_reset", subject_user_id=u.id if u else None)
+        return new
+
+    def change_user(
+        self, admin: User, username: str, *, role: str | None = None, department: str | None = None
+    ) -> User:
+        permissions.require(admin, Capability.manage_users)
+        if username == admin.username and role is not None and role != admin.role:
+            raise ValueError("自分の役割は変えられません（管理者がいなくならないように）。")
+        u = self.store.set_role_and_department(username, role=role, department=department)
+        self.store.audit(
+            admin, "user_changed", subject_user_id=u.id, detail={"role": u.role, "department": u.department}
+        )
+        return u
 
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None

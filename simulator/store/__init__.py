@@ -181,6 +181,26 @@ class Store:
             if not active:  # a disabled account is signed out everywhere
                 conn.execute(t.auth_tokens.delete().where(t.auth_tokens.c.user_id == u.id))
 
+    def set_role_and_department(
+        self, username: str, *, role: str | None = None, department: str | None = None
+    ) -> User:
+        u = self.find_user(username)
+        if u is None:
+            raise NotFound(username)
+        values: dict[str, Any] = {}
+        if role is not None:
+            if role not in ROLES:
+                raise ValueError(f"役割は {', '.join(ROLES)} のいずれかです / unknown role {role!r}")
+            values["role"] = role
+        if department is not None:
+            values["department"] = department.strip()
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(update(t.users).where(t.users.c.id == u.id).values(**values))
+                if "role" in values and values["role"] != u.role:  # new rights: sign in again
+                    conn.execute(t.auth_tokens.delete().where(t.auth_tokens.c.user_id == u.id))
+        return self.get_user(u.id)
+
     # ------------------------------------------------------------------ sign-in tokens
 
     def add_token(self, token_hash: str, user_id: str, expires_at: datetime) -> None:

@@ -163,6 +163,8 @@ def create_ui(services: Services) -> gr.Blocks:
                 asg = staff.build_assign(services)
             with gr.Tab(S.TAB_AUDIT, id="audit", elem_id="tab-audit", visible=False) as tab_audit:
                 aud = staff.build_audit(services)
+            with gr.Tab(S.TAB_USERS, id="users", elem_id="tab-users", visible=False) as tab_users:
+                usr = staff.build_users(services)
 
         def on_load(request: gr.Request) -> list[Any]:
             user = current_user(services, request)
@@ -183,18 +185,20 @@ def create_ui(services: Services) -> gr.Blocks:
                 gr.update(visible=Capability.review_transcripts in caps),
                 gr.update(visible=Capability.read_audit_log in caps),
                 gr.update(visible=Capability.assign in caps),
+                gr.update(visible=Capability.manage_users in caps),
                 *(stud["load"](request) if Capability.edit_personas in caps else [gr.skip()]),
                 *(revw["load"](request) if Capability.review_transcripts in caps else [gr.skip(), gr.skip()]),
                 *(aud["load"](request) if Capability.read_audit_log in caps else [gr.skip()]),
                 *(asg["load"](request) if Capability.assign in caps else [gr.skip(), gr.skip()]),
+                *(usr["load"](request) if Capability.manage_users in caps else [gr.skip()]),
             ]
 
         demo.load(
             on_load,
             None,
             [who, prac["resume"], prac["any_pick"], prac["assigned"], rev["pick"], *hist["outputs"], who_viewed,
-             tab_studio, tab_review, tab_audit, tab_assign, *stud["outputs"], *revw["outputs"], *aud["outputs"],
-             *asg["outputs"]],
+             tab_studio, tab_review, tab_audit, tab_assign, tab_users, *stud["outputs"], *revw["outputs"], *aud["outputs"],
+             *asg["outputs"], *usr["outputs"]],
             api_visibility="private",
         )  # fmt: skip
 

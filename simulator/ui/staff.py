@@ -268,3 +268,120 @@ def build_assign(services: Services) -> dict[str, Any]:
 
     go.click(do_assign, [persona, due, department, names, note], [done, table], api_name="assign")
     return {"load": load, "outputs": [persona, table]}
+
+
+def user_rows(services: Services, admin: Any) -> list[list[Any]]:
+    return [
+        [
+            u.username,
+            u.display_name,
+            ROLE_LABELS.get(u.role, u.role),
+            u.department or "—",
+            "有効" if u.active else "無効",
+        ]
+        for u in services.users(admin)
+    ]
+
+
+def build_users(services: Services) -> dict[str, Any]:
+    gr.Markdown(S.USERS_TITLE)
+    table = gr.Dataframe(headers=S.USERS_COLUMNS, interactive=False, elem_id="users-table", wrap=True)
+    roles = [(v, k) for k, v in ROLE_LABELS.items()]
+    with gr.Accordion(S.USERS_ADD, open=True):
+        with gr.Row():
+            username = gr.Textbox(label="ユーザー名", elem_id="user-username")
+            display = gr.Textbox(label="表示名", elem_id="user-display")
+            role = gr.Dropdown(label="役割", choices=roles, value="trainee", elem_id="user-role")
+            dept = gr.Textbox(label="部署", elem_id="user-department")
+        add = gr.Button(S.USERS_ADD_GO, variant="primary", elem_id="user-add")
+    with gr.Accordion(S.USERS_CHANGE, open=False, elem_id="users-change"):
+        with gr.Row():
+            target = gr.Textbox(label="ユーザー名", elem_id="user-target")
+            new_role = gr.Dropdown(label="新しい役割（変えない時は空）", choices=[("（変えない）", ""), *roles], value="",
+                                   elem_id="user-new-role")  # fmt: skip
+            new_dept = gr.Textbox(label="新しい部署（変えない時は空）", elem_id="user-new-department")
+        with gr.Row():
+            change = gr.Button(S.USERS_CHANGE_GO, elem_id="user-change")
+            reset = gr.Button(S.USERS_RESET, elem_id="user-reset")
+            disable = gr.Button(S.USERS_DISABLE, variant="stop", elem_id="user-disable")
+    csv_file = gr.File(label=S.USERS_CSV, file_types=[".csv"], elem_id="users-csv")
+    result = gr.Markdown(elem_id="users-result")
+
+    def load(request: gr.Request) -> list[Any]:
+        user = current_user(services, request)
+        if Capability.manage_users not in services.capabilities(user):
+            return [gr.skip()]
+        return [user_rows(services, user)]
+
+    def admin_of(request: gr.Request) -> Any:
+        return staff_user(services, request, Capability.manage_users)
+
+    def do_add(name: str, disp: str, r: str, d: str, request: gr.Request) -> list[Any]:
+        admin = admin_of(request)
+        try:
+            u, pw = services.add_user(
+                admin, name or "", role=r or "trainee", department=d or "", display_name=disp or ""
+            )
+        except ValueError as e:
+            fail(str(e).split(" / ")[0])
+        msg = S.USERS_ADDED.format(name=u.username) + (S.USERS_PASSWORD.format(pw=pw) if pw else "")
+        return [msg, user_rows(services, admin)]
+
+    add.click(do_add, [username, display, role, dept], [result, table], api_name="users_add")
+
+    def do_change(name: str, r: str, d: str, request: gr.Request) -> list[Any]:
+        admin = admin_of(request)
+        try:
+            services.change_user(admin, (name or "").strip(), role=r or None, department=d if d else None)
+        except NotFound:
+            fail(S.USERS_NOT_FOUND.format(name=name))
+        except ValueError as e:
+            fail(str(e).split(" / ")[0])
+        return [S.USERS_CHANGED.format(name=name), user_rows(services, admin)]
+
+    change.click(do_change, [target, new_role, new_dept], [result, table], api_name="users_change")
+
+    def do_reset(name: str, request: gr.Request) -> list[Any]:
+        admin = admin_of(request)
+        try:
+            pw = services.reset_password(admin, (name or "").strip())
+        except NotFound:
+            fail(S.USERS_NOT_FOUND.format(name=name))
+        return [
+            S.USERS_RESET_DONE.format(name=name) + S.USERS_PASSWORD.format(pw=pw),
+            user_rows(services, admin),
+        ]
+
+    reset.click(do_reset, [target], [result, table], api_name="users_reset")
+
+    def do_disable(name: str, request: gr.Request) -> list[Any]:
+        admin = admin_of(request)
+        try:
+            services.disable_user(admin, (name or "").strip())
+        except NotFound:
+            fail(S.USERS_NOT_FOUND.format(name=name))
+        except ValueError as e:
+            fail(str(e))
+        return [S.USERS_DISABLED.format(name=name), user_rows(services, admin)]
+
+    disable.click(do_disable, [target], [result, table], api_name="users_disable")
+
+    def do_csv(file: Any, request: gr.Request) -> list[Any]:
+        admin = admin_of(request)
+        if file is None:
+            return [gr.skip(), gr.skip()]
+        try:
+            with open(getattr(file, "name", file), encoding="utf-8") as fh:
+                text = fh.read()
+        except UnicodeDecodeError:
+            fail(S.USERS_CSV_NOT_UTF8)
+        added, problems = services.add_users_csv(admin, text)
+        if problems:
+            fail(S.USERS_CSV_PROBLEMS + "　" + "／".join(problems[:5]))
+        lines = [S.USERS_CSV_DONE.format(n=len(added))] + [
+            f"- {name}" + (f"（初期パスワード `{pw}`）" if pw else "") for name, pw in added
+        ]
+        return ["\n".join(lines), user_rows(services, admin)]
+
+    csv_file.upload(do_csv, [csv_file], [result, table], api_name="users_csv")
+    return {"load": load, "outputs": [table]}

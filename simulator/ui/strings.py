@@ -151,6 +151,10 @@ AUDIT_ACTIONS = {
     "persona_unpublished": "ペルソナの非公開",
     "score_override": "採点の修正",
     "assignment": "練習の割り当て",
+    "user_added": "アカウントの追加",
+    "user_changed": "アカウントの変更",
+    "user_disabled": "アカウントの無効化",
+    "password_reset": "パスワードの再設定",
 }
 WHO_VIEWED = "#### あなたのセッションを閲覧した人"
 WHO_VIEWED_NONE = "まだ誰も閲覧していません。"
@@ -183,3 +187,22 @@ ASSIGN_DONE = "✓ 割り当てました。受講者の練習画面の先頭に�
 ASSIGN_PICK = "ペルソナを選んでください。"
 ASSIGN_BAD_DATE = "期限は 2026-12-31 のように年-月-日で入力してください。"
 ASSIGN_COLUMNS = ["ペルソナ", "対象", "期限", "完了", "メモ"]
+TAB_USERS = "アカウント"
+USERS_TITLE = "### アカウント管理（管理者）"
+USERS_COLUMNS = ["ユーザー名", "表示名", "役割", "部署", "状態"]
+USERS_ADD = "アカウントを追加"
+USERS_ADD_GO = "追加する"
+USERS_CHANGE = "役割・部署の変更、パスワードの再設定、無効化"
+USERS_CHANGE_GO = "役割・部署を変更"
+USERS_RESET = "パスワードを再設定"
+USERS_DISABLE = "無効にする"
+USERS_CSV = "CSV で一括追加（1行目: username,display_name,role,department[,password]）"
+USERS_ADDED = "✓ {name} を追加しました。"
+USERS_PASSWORD = "初期パスワード: `{pw}`（この表示は一度だけです。本人に安全な方法で伝えてください）"
+USERS_CHANGED = "✓ {name} の役割・部署を変更しました（役割が変わった時はサインインし直しになります）。"
+USERS_RESET_DONE = "✓ {name} のパスワードを再設定しました。"
+USERS_DISABLED = "✓ {name} を無効にしました（すべての端末でサインアウトされます）。"
+USERS_NOT_FOUND = "ユーザー「{name}」はいません。"
+USERS_CSV_NOT_UTF8 = "UTF-8 の CSV を選んでください。"
+USERS_CSV_PROBLEMS = "CSV に問題があるため、1件も追加していません。"
+USERS_CSV_DONE = "✓ {n} 件を追加しました。"

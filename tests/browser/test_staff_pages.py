@@ -32,6 +32,7 @@ def staff(app_server: AppServer) -> AppServer:
     if store.find_user("tanaka") is None:
         store.add_user("tanaka", PASSWORD, role="trainer", department="人事部", display_name="田中 研修")
         store.add_user("suzuki", PASSWORD, role="hr", department="人事部", display_name="鈴木 人事")
+        store.add_user("kanri", PASSWORD, role="admin", department="総務部", display_name="管理 者")
     store.engine.dispose()
     return app_server
 
@@ -190,6 +191,35 @@ def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_pla
     shoot(page, screenshots / "34_audit.png")
 
 
+def test_the_administrator_manages_accounts_in_the_app(
+    page: Page, staff: AppServer, screenshots: Path, tmp_path: Path
+) -> None:
+    sign_in(page, staff.url, "kanri")
+    page.get_by_role("tab", name="アカウント").click()
+    expect(page.locator("#users-table")).to_contain_text("佐藤 花子")
+    page.locator("#user-username textarea").fill("nakamura")
+    page.locator("#user-display textarea").fill("中村 一郎")
+    page.locator("#user-department textarea").fill("営業部")
+    page.locator("#user-add").click()
+    expect(page.locator("#users-result")).to_contain_text("nakamura を追加しました", timeout=20_000)
+    expect(page.locator("#users-result")).to_contain_text("初期パスワード")
+    csv = tmp_path / "users.csv"
+    csv.write_text("username,display_name,role,department\nogawa,小川 二郎,trainee,開発部\nmori,森 三郎,trainer,人事部\n",
+                   encoding="utf-8")  # fmt: skip
+    page.locator("#users-csv input[type=file]").set_input_files(str(csv))
+    expect(page.locator("#users-result")).to_contain_text("2 件を追加しました", timeout=20_000)
+    expect(page.locator("#users-table")).to_contain_text("森 三郎")
+    page.locator("#users-change").click()
+    page.locator("#user-target textarea").fill("ogawa")
+    page.locator("#user-disable").click()
+    expect(page.locator("#users-result")).to_contain_text("ogawa を無効にしました", timeout=20_000)
+    shoot(page, screenshots / "37_users.png")
+    store = Store(staff.db_url)
+    ogawa = store.find_user("ogawa")
+    assert ogawa is not None and not ogawa.active and store.find_user("mori").role == "trainer"  # type: ignore[union-attr]
+    store.engine.dispose()
+
+
 def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -> None:
     kato = Client(staff.url, auth=("kato", PASSWORD), verbose=False, analytics_enabled=False)
     text = (Path(__file__).resolve().parents[2] / "personas" / f"{BASE}.yaml").read_text(encoding="utf-8")
@@ -202,9 +232,19 @@ def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -
         ("/review_list", ()),
         ("/review_open", ("0" * 32,)),
         ("/audit_log", ("",)),
+        ("/users_add", ("intruder", "侵入者", "admin", "営業部")),
+        ("/users_reset", ("sato",)),
+        ("/assign", (BASE, "2099-01-01", "営業部", "", "")),
     ]
     # inputs the page itself would accept: the refusal is the server's permission check
-    plain = {"/studio_check", "/studio_save", "/studio_drive_start", "/review_list", "/audit_log"}
+    plain = {
+        "/studio_check",
+        "/studio_save",
+        "/studio_drive_start",
+        "/review_list",
+        "/audit_log",
+        "/users_reset",
+    }
     for api, args in calls:
         with pytest.raises(Exception) as err:  # noqa: PT011 - the refusal's text is checked below
             kato.predict(*args, api_name=api)
@@ -212,6 +252,7 @@ def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -
             assert "権限がありません" in str(err.value), api
     store = Store(staff.db_url)
     assert not [r for r in store.persona_versions(BASE) if r["source"] == "studio"], "nothing was stored"
+    assert store.find_user("intruder") is None and store.authenticate("sato", PASSWORD) is not None
     kato_user = store.find_user("kato")
     assert kato_user is not None and not store.audit_entries(actor_id=kato_user.id)
     store.engine.dispose()
