@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,8 +38,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(data: Path, extra_env: dict[str, str]) -> Iterator[AppServer]:
-    db_url = f"sqlite:///{data / 'kasuhara.sqlite3'}"
+def _serve(data: Path, extra_env: dict[str, str], db_url: str | None = None) -> Iterator[AppServer]:
+    db_url = db_url or f"sqlite:///{data / 'kasuhara.sqlite3'}"
+    if db_url.startswith("postgresql"):
+        extra_env = {**extra_env, "KASUHARA_DATABASE_URL": db_url}
     store = Store(db_url)
     store.add_user("sato", PASSWORD, role="trainee", department="営業部", display_name="佐藤 花子")
     store.add_user("kato", PASSWORD, role="trainee", department="開発部", display_name="加藤 健")
@@ -91,6 +94,12 @@ def _serve(data: Path, extra_env: dict[str, str]) -> Iterator[AppServer]:
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app on the embedded defaults (scripted voice, hybrid judge, SQLite)."""
     yield from _serve(tmp_path_factory.mktemp("appdata"), {})
+
+
+@pytest.fixture(scope="session")
+def app_server_pg(tmp_path_factory: pytest.TempPathFactory, postgres: Any) -> Iterator[AppServer]:
+    """The same app on a PostgreSQL database the suite started."""
+    yield from _serve(tmp_path_factory.mktemp("appdata_pg"), {}, postgres.create_database())
 
 
 @pytest.fixture(scope="session")

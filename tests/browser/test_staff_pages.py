@@ -26,8 +26,12 @@ NEW_ID = "studio_browser_persona"
 NEW_TITLE = "スタジオで書いた取引先の無理な追加要求（対面）"
 
 
-@pytest.fixture(scope="module")
-def staff(app_server: AppServer) -> AppServer:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def staff(request: pytest.FixtureRequest) -> AppServer:
+    """The app with staff accounts, on SQLite and on PostgreSQL."""
+    app_server: AppServer = request.getfixturevalue(
+        "app_server" if request.param == "sqlite" else "app_server_pg"
+    )
     store = Store(app_server.db_url)
     if store.find_user("tanaka") is None:
         store.add_user("tanaka", PASSWORD, role="trainer", department="人事部", display_name="田中 研修")
