@@ -453,6 +453,7 @@ def build_report(
         grade_label=score.grade_label,
         score_rule=score.rule,
         score_rule_version=score.rule_version,
+        weights_version=score.weights_version,
         grade_breakdown=_breakdown(score, summary),
         drill_score=score.drill_score,
         reviewed=bool(reviewed),

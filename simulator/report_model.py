@@ -191,6 +191,7 @@ class Report(_Model):
     grade_label: str
     score_rule: str
     score_rule_version: int
+    weights_version: int = Field(default=0, description="場面ごとの重みの版（0 はルーブリックのファイル）")
     grade_breakdown: GradeBreakdown
     drill_score: int | None = None
     reviewed: bool = Field(default=False, description="研修担当が採点を確認・修正した")

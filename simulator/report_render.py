@@ -470,6 +470,7 @@ def view_model(report: Report | dict[str, Any], *, staff: bool = False) -> dict[
         # the same count as 毅然's violations in the criteria table (one figure, two views)
         "conceded_turns": firm.violations if firm else 0,
         "rubric": report.rubric,
+        "weights_version": report.weights_version,
         "judges": report.judges,
         "drill": _drill_view(report.drill),
         "branches": _branch_view(report.branches),

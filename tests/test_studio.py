@@ -156,3 +156,37 @@ def test_personas_export_and_import_from_the_command_line(tmp_path) -> None:  # 
     )
     bad = cli("import", str(broken))
     assert bad.returncode == 2 and "broken.yaml" in bad.stderr and "difficulty" in bad.stderr
+
+
+def test_scenario_weights_are_edited_as_versions_and_new_scores_use_the_published_one(svc: Services) -> None:
+    trainer = svc.store.add_user("trainer", "password-r1", role="trainer")
+    trainee = svc.store.add_user("trainee", "password-t1")
+    text, versions = svc.weights_text(trainer)
+    assert versions == [] and "verbal_abuse" in text
+    data = yaml.safe_load(text)
+    persona = svc.catalog.get(BASE)
+    scenario = persona.scenario.value
+    data[scenario]["firm"] = 5.0  # 毅然 counts far more in this scenario
+    broken = {**data, scenario: {**data[scenario], "calm": 0}}
+    _w, problems = svc.check_weights(trainer, yaml.safe_dump(broken))
+    assert problems == [(f"weights.{scenario}.calm", "0より大きく5以下にしてください")]
+    with pytest.raises(DataFileError):
+        svc.save_weights(trainer, yaml.safe_dump(broken))
+
+    def play() -> object:
+        s = svc.start(trainee, BASE, seed=1)
+        svc.reply(trainee, s.id, "承知しました。今回に限り無償で対応いたします。")
+        svc.end(trainee, s.id)
+        return svc.report(trainee, s.id)
+
+    before = play()
+    v = svc.save_weights(trainer, yaml.safe_dump(data), note="毅然を重く")
+    assert v == 1 and play().grade_breakdown == before.grade_breakdown, "saved is not yet used"  # type: ignore[attr-defined]
+    svc.publish_weights(trainer, v)
+    after = play()
+    firm = next(r for r in after.grade_breakdown.rows if r.criterion == "firm")  # type: ignore[attr-defined]
+    assert firm.weight == 5.0 and after.overall < before.overall, "the conceded 毅然 now weighs more"  # type: ignore[attr-defined]
+    assert svc.store.session_score(after.session_id)["weights_version"] == 1  # type: ignore[attr-defined,index]
+    assert svc.store.session_score(before.session_id)["weights_version"] == 0, "earlier scores keep theirs"  # type: ignore[attr-defined,index]
+    with pytest.raises(AccessDenied):
+        svc.save_weights(trainee, yaml.safe_dump(data))

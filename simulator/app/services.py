@@ -18,7 +18,7 @@ from simulator.drill import DrillItem
 from simulator.engine import Engine, drain
 from simulator.errors import DataFileError
 from simulator.library import get_persona
-from simulator.models import Outcome, Persona, Session, Turn
+from simulator.models import CriterionId, Outcome, Persona, ScenarioId, Session, Turn
 from simulator.report import JST, build_report
 from simulator.report_model import Branch, DrillSection, Report
 from simulator.scoring.session import SessionScore, score_session
@@ -41,6 +41,22 @@ class Services:
     @classmethod
     def create(cls, store: Store | None = None, engine: Engine | None = None) -> Services:
         return cls(store or Store(), engine or Engine())
+
+    def _scoring_rubric(self) -> tuple[Any, int]:
+        """The rubric new scores are computed with: the file's, with the published weights."""
+        rows = [r for r in self.store.weights_versions(self.engine.rubric.id) if r["published"]]
+        if not rows:
+            return self.engine.rubric, 0
+        w = rows[-1]
+        weights = {
+            ScenarioId(sc): {CriterionId(c): float(v) for c, v in cs.items()}
+            for sc, cs in w["weights"].items()
+        }
+        return self.engine.rubric.model_copy(update={"weights": weights}), int(w["version"])
+
+    def _scoring_rubric_args(self, drill: dict[str, Any] | None) -> tuple[Any, int | None, int]:
+        rubric, wv = self._scoring_rubric()
+        return rubric, drill["score"] if drill else None, wv
 
     def persona_of(self, session: Session) -> Persona:
         """The persona version the session ran."""
@@ -141,7 +157,8 @@ class Services:
 
     def _store_score(self, session: Session, user: User, drill_score: int | None) -> SessionScore:
         """Compute the session's grade once (turns, checks, the filed drill) and store it."""
-        score = score_session(session, self.engine.rubric, drill_score)
+        rubric, wv = self._scoring_rubric()
+        score = score_session(session, rubric, drill_score, wv)
         self.store.update_session(session, user, score=score)
         self._store_reviewed(session, drill_score)
         return score
@@ -153,7 +170,8 @@ class Services:
         ovs = self.store.overrides(session.id)
         if not ovs:
             return None
-        reviewed = score_session(apply_overrides(session, ovs), self.engine.rubric, drill_score)
+        rubric, wv = self._scoring_rubric()
+        reviewed = score_session(apply_overrides(session, ovs), rubric, drill_score, wv)
         self.store.set_reviewed_score(session, reviewed)
         return reviewed
 
@@ -221,7 +239,8 @@ class Services:
         session = session or self.store.load_session(session_id)
         if drill is None:
             drill = self.store.incident_report(session_id)
-        return score_session(session, self.engine.rubric, drill["score"] if drill else None)
+        rubric, wv = self._scoring_rubric()
+        return score_session(session, rubric, drill["score"] if drill else None, wv)
 
     def resumable(self, user: User) -> str | None:
         permissions.require(user, Capability.practice)
@@ -247,7 +266,7 @@ class Services:
             reviewed = (
                 SessionScore.model_validate(stored)
                 if stored is not None
-                else score_session(applied, self.engine.rubric, drill["score"] if drill else None)
+                else score_session(applied, *self._scoring_rubric_args(drill))
             )
             rep = build_report(
                 applied, persona, self.engine.rubric, reviewed, trainee=self._owner(session),
@@ -664,6 +683,68 @@ class Services:
             admin, "user_changed", subject_user_id=u.id, detail={"role": u.role, "department": u.department}
         )
         return u
+
+    # ------------------------------------------------------------------ rubric weights (研修担当)
+
+    def weights_text(self, user: User) -> tuple[str, list[dict[str, Any]]]:
+        """The weights new scores use, as YAML, and every saved version."""
+        import yaml
+
+        permissions.require(user, Capability.edit_personas)
+        rubric, _wv = self._scoring_rubric()
+        data = {sc.value: {c.value: w for c, w in cs.items()} for sc, cs in rubric.weights.items()}
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False), self.store.weights_versions(
+            rubric.id
+        )
+
+    def check_weights(
+        self, user: User, text: str
+    ) -> tuple[dict[str, dict[str, float]], list[tuple[str, str]]]:
+        """The weights read from YAML, and every problem as (field, Japanese message)."""
+        import yaml
+
+        permissions.require(user, Capability.edit_personas)
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            return {}, [("", f"YAML として読めません（{getattr(e, 'problem', e)}）")]
+        if not isinstance(data, dict):
+            return {}, [("", "場面ごとの「基準: 重み」の集まりにしてください")]
+        problems = []
+        out: dict[str, dict[str, float]] = {}
+        for sc in ScenarioId:
+            row = data.get(sc.value)
+            if not isinstance(row, dict):
+                problems.append((f"weights.{sc.value}", "この場面の重みがありません"))
+                continue
+            out[sc.value] = {}
+            for cid in CriterionId:
+                v = row.get(cid.value)
+                if not isinstance(v, int | float) or isinstance(v, bool):
+                    problems.append((f"weights.{sc.value}.{cid.value}", "数で指定してください"))
+                elif not 0 < v <= 5:
+                    problems.append((f"weights.{sc.value}.{cid.value}", "0より大きく5以下にしてください"))
+                else:
+                    out[sc.value][cid.value] = float(v)
+            for extra in set(row) - {c.value for c in CriterionId}:
+                problems.append((f"weights.{sc.value}.{extra}", "定義されていない基準です"))
+        for extra in set(data) - {s.value for s in ScenarioId}:
+            problems.append((f"weights.{extra}", "定義されていない場面です"))
+        return out, problems
+
+    def save_weights(self, user: User, text: str, note: str = "") -> int:
+        weights, problems = self.check_weights(user, text)
+        if problems:
+            field, msg = problems[0]
+            raise DataFileError("weights", field, msg, "invalid weights")
+        v = self.store.add_weights_version(self.engine.rubric.id, weights, note=note, by=user)
+        self.store.audit(user, "weights_saved", detail={"version": v})
+        return v
+
+    def publish_weights(self, user: User, version: int) -> None:
+        permissions.require(user, Capability.edit_personas)
+        self.store.publish_weights(self.engine.rubric.id, version)
+        self.store.audit(user, "weights_published", detail={"version": version})
 
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None

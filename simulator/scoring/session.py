@@ -51,6 +51,7 @@ class SessionScore(BaseModel):
     rubric_id: str
     rubric_version: int
     rule_version: int = SCORE_RULE_VERSION
+    weights_version: int = Field(default=0, description="場面ごとの重みの版（0 はルーブリックのファイルの重み）")
     rule: str = RULE_TEXT
 
 
@@ -134,7 +135,9 @@ def overall_percent(summary: dict[str, dict[str, Any]], session: Session) -> flo
     return round(max(0.0, min(100.0, pct)), 1)
 
 
-def score_session(session: Session, rubric: Rubric, drill_score: int | None = None) -> SessionScore:
+def score_session(
+    session: Session, rubric: Rubric, drill_score: int | None = None, weights_version: int = 0
+) -> SessionScore:
     """The session's grade from its turns' assessments, with the filed 報告 drill counted as a record."""
     summary = criterion_summary(session, rubric)
     rec = summary.get("record")
@@ -156,4 +159,5 @@ def score_session(session: Session, rubric: Rubric, drill_score: int | None = No
         judges=sorted({x.judge for t in session.turns for x in t.assessments[:1]}),
         rubric_id=rubric.id,
         rubric_version=rubric.version,
+        weights_version=weights_version,
     )

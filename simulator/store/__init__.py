@@ -421,6 +421,48 @@ class Store:
         with self.engine.connect() as conn:
             return {str(r[0]) for r in conn.execute(q)}
 
+    # ------------------------------------------------------------------ rubric weights
+
+    def add_weights_version(
+        self, rubric_id: str, weights: dict[str, dict[str, float]], *, note: str, by: User | None
+    ) -> int:
+        c = t.rubric_weights.c
+        for _attempt in range(5):
+            with self.engine.connect() as conn:
+                top = conn.execute(select(func.max(c.version)).where(c.rubric_id == rubric_id)).scalar()
+            version = int(top or 0) + 1
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        t.rubric_weights.insert().values(
+                            rubric_id=rubric_id, version=version, weights=weights, published=False,
+                            note=note[:500], created_by=by.id if by else None, created_at=_now(),
+                        )
+                    )  # fmt: skip
+                return version
+            except IntegrityError:
+                continue
+        raise RuntimeError("version conflict")
+
+    def weights_versions(self, rubric_id: str) -> list[dict[str, Any]]:
+        c = t.rubric_weights.c
+        with self.engine.connect() as conn:
+            q = select(t.rubric_weights).where(c.rubric_id == rubric_id).order_by(c.version)
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def publish_weights(self, rubric_id: str, version: int) -> None:
+        """Publish one version (the others are unpublished): new scores use it."""
+        c = t.rubric_weights.c
+        with self.engine.begin() as conn:
+            if not conn.execute(update(t.rubric_weights).where(c.rubric_id == rubric_id, c.version == version)
+                                .values(published=True)).rowcount:  # fmt: skip
+                raise NotFound(f"weights v{version}")
+            conn.execute(
+                update(t.rubric_weights)
+                .where(c.rubric_id == rubric_id, c.version != version)
+                .values(published=False)
+            )
+
     # ------------------------------------------------------------------ audit log (append-only)
 
     def audit(

@@ -252,3 +252,16 @@ assignments = Table(
     Index("ix_assignments_department", "department"),
     Index("ix_assignments_user", "user_id"),
 )
+
+# the scenarios' rubric weights as edited in the app; version 0 is the rubric file's own
+rubric_weights = Table(
+    "rubric_weights",
+    metadata,
+    Column("rubric_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("weights", JSON, nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("created_by", String(32), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

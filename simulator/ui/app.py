@@ -186,7 +186,7 @@ def create_ui(services: Services) -> gr.Blocks:
                 gr.update(visible=Capability.read_audit_log in caps),
                 gr.update(visible=Capability.assign in caps),
                 gr.update(visible=Capability.manage_users in caps),
-                *(stud["load"](request) if Capability.edit_personas in caps else [gr.skip()]),
+                *(stud["load"](request) if Capability.edit_personas in caps else [gr.skip()] * 4),
                 *(revw["load"](request) if Capability.review_transcripts in caps else [gr.skip(), gr.skip()]),
                 *(aud["load"](request) if Capability.read_audit_log in caps else [gr.skip()]),
                 *(asg["load"](request) if Capability.assign in caps else [gr.skip(), gr.skip()]),

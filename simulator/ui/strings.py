@@ -155,6 +155,8 @@ AUDIT_ACTIONS = {
     "user_changed": "アカウントの変更",
     "user_disabled": "アカウントの無効化",
     "password_reset": "パスワードの再設定",
+    "weights_saved": "重みの保存",
+    "weights_published": "重みの使用開始",
 }
 WHO_VIEWED = "#### あなたのセッションを閲覧した人"
 WHO_VIEWED_NONE = "まだ誰も閲覧していません。"
@@ -206,3 +208,10 @@ USERS_NOT_FOUND = "ユーザー「{name}」はいません。"
 USERS_CSV_NOT_UTF8 = "UTF-8 の CSV を選んでください。"
 USERS_CSV_PROBLEMS = "CSV に問題があるため、1件も追加していません。"
 USERS_CSV_DONE = "✓ {n} 件を追加しました。"
+WEIGHTS_TITLE = "場面ごとの採点の重み"
+WEIGHTS_HELP = "総合評価で各基準をどれだけ重く数えるか（0より大きく5以下）。保存すると新しい版になり、「この版を使う」から後の採点に使われます（それまでの採点は、その時の版のまま）。"
+WEIGHTS_SAVE = "新しい版として保存"
+WEIGHTS_PUBLISH = "この版を使う"
+WEIGHTS_SAVED = "✓ 重みの v{version} を保存しました（まだ使われていません）。"
+WEIGHTS_PUBLISHED = "✓ 重みの v{version} を、これからの採点に使います。"
+WEIGHTS_FILE_ONLY = "（まだ編集された版はありません。ルーブリックのファイルの重みを使っています）"

@@ -175,7 +175,61 @@ def build(services: Services) -> dict[str, Any]:
         upload = gr.File(
             label=S.STUDIO_IMPORT, file_types=[".yaml", ".yml", ".json"], elem_id="studio-import"
         )
+    with gr.Accordion(S.WEIGHTS_TITLE, open=False, elem_id="weights-box"):
+        gr.Markdown(S.WEIGHTS_HELP)
+        weights_code = gr.Code(language="yaml", lines=10, elem_id="weights-yaml", label=S.WEIGHTS_TITLE)
+        weights_problems = gr.Markdown(elem_id="weights-problems")
+        weights_versions = gr.Markdown(elem_id="weights-versions")
+        with gr.Row():
+            weights_note = gr.Textbox(label=S.STUDIO_NOTE, scale=3, elem_id="weights-note")
+            weights_save = gr.Button(S.WEIGHTS_SAVE, scale=1, elem_id="weights-save")
+            weights_pick = gr.Dropdown(label=S.STUDIO_VERSION, choices=[], scale=1, elem_id="weights-version")
+            weights_publish = gr.Button(S.WEIGHTS_PUBLISH, scale=1, elem_id="weights-publish")
     drive = gr.State(None)  # (persona, session) of the test drive: never stored
+
+    def _weights_view(user: Any) -> list[Any]:
+        text, versions = services.weights_text(user)
+        md = (
+            "\n".join(
+                f"- v{v['version']}{'（使用中）' if v['published'] else ''}: {html.escape(v['note'] or '')}"
+                for v in versions
+            )
+            or S.WEIGHTS_FILE_ONLY
+        )
+        return [
+            text,
+            md,
+            gr.update(choices=[(f"v{v['version']}", v["version"]) for v in versions], value=None),
+        ]
+
+    def weights_edited(text: str, request: gr.Request) -> str:
+        user = staff_user(services, request, Capability.edit_personas)
+        return problems_md(services.check_weights(user, text or "")[1])
+
+    weights_code.input(weights_edited, [weights_code], [weights_problems], api_name="weights_check",
+                       trigger_mode="always_last")  # fmt: skip
+
+    def do_weights_save(text: str, memo: str, request: gr.Request) -> list[Any]:
+        user = staff_user(services, request, Capability.edit_personas)
+        try:
+            v = services.save_weights(user, text or "", memo or "")
+        except DataFileError as e:
+            fail(S.STUDIO_SAVE_FAILED.format(field=e.field or "—", problem=e.problem_ja))
+        view = _weights_view(user)
+        return [S.WEIGHTS_SAVED.format(version=v), view[1], view[2]]
+
+    weights_save.click(do_weights_save, [weights_code, weights_note], [weights_problems, weights_versions, weights_pick],
+                       api_name="weights_save")  # fmt: skip
+
+    def do_weights_publish(v: int | None, request: gr.Request) -> list[Any]:
+        user = staff_user(services, request, Capability.edit_personas)
+        if not v:
+            fail(S.STUDIO_PICK_FIRST)
+        services.publish_weights(user, int(v))  # type: ignore[arg-type]
+        return [S.WEIGHTS_PUBLISHED.format(version=v), *_weights_view(user)[1:]]
+
+    weights_publish.click(do_weights_publish, [weights_pick], [weights_problems, weights_versions, weights_pick],
+                          api_name="weights_publish")  # fmt: skip
 
     def _versions(user: Any, pid: str | None) -> list[tuple[str, int]]:
         rows: list[dict[str, Any]] = next(
@@ -212,7 +266,7 @@ def build(services: Services) -> dict[str, Any]:
     def load(request: gr.Request) -> list[Any]:
         user = staff_user(services, request, Capability.edit_personas)
         ids = [p["persona_id"] for p in services.studio_personas(user)]
-        return [gr.update(choices=ids, value=None)]
+        return [gr.update(choices=ids, value=None), *_weights_view(user)]
 
     def pick_persona(pid: str | None, request: gr.Request) -> list[Any]:
         user = staff_user(services, request, Capability.edit_personas)
@@ -377,4 +431,4 @@ def build(services: Services) -> dict[str, Any]:
 
     rewind.click(do_rewind, [drive, rewind_turn], drive_out, api_name="studio_drive_rewind")
 
-    return {"load": load, "outputs": [pick]}
+    return {"load": load, "outputs": [pick, weights_code, weights_versions, weights_pick]}
