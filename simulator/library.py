@@ -83,15 +83,7 @@ def read_yaml(path: Path) -> Any:
         raise DataFileError(path, "", "ファイルが見つかりません", "file not found") from None
     except UnicodeDecodeError:
         raise DataFileError(path, "", "UTF-8 で保存してください", "not UTF-8 text") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{mark.line + 1}行目" if mark else ""
-        line_en = f"line {mark.line + 1}" if mark else ""
-        raise DataFileError(
-            path, where, f"YAML として読めません（{getattr(e, 'problem', e)}）", f"invalid YAML {line_en}"
-        ) from None
+    return parse_yaml_text(text, str(path))
 
 
 def load_model(path: Path, model: type[M]) -> M:

@@ -9,24 +9,13 @@ import pytest
 
 from simulator.app.permissions import AccessDenied
 from simulator.app.services import AssignInputError, Services
-from simulator.engine import Engine
 from simulator.library import load_personas
-from simulator.store import Store
 
 PERSONA = sorted(load_personas())[0]
 OTHER = sorted(load_personas())[1]
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    e = Engine(voice="scripted", judge="rules")
-    yield e
-    e.close()
-
-
-@pytest.fixture()
-def svc(db_url: str, engine: Engine) -> Services:
-    return Services(Store(db_url), engine)
+# ``svc`` (the application layer on SQLite, then PostgreSQL) comes from tests/conftest.py
 
 
 def test_a_department_assignment_is_seen_and_completed(svc: Services) -> None:

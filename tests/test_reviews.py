@@ -21,16 +21,7 @@ PERSONA = next(p for p in sorted(load_personas()) if p.startswith("out_of_contra
 CONCEDE = "承知しました。今回に限り無償で対応いたします。"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    e = Engine(voice="scripted", judge="rules")
-    yield e
-    e.close()
-
-
-@pytest.fixture()
-def svc(db_url: str, engine: Engine) -> Services:
-    return Services(Store(db_url), engine)
+# ``svc`` (the application layer on SQLite, then PostgreSQL) comes from tests/conftest.py
 
 
 def _played(svc: Services) -> tuple[object, object, str]:
@@ -103,11 +94,11 @@ def test_overrides_export_as_labelled_replies(svc: Services) -> None:
 
 
 def test_the_command_line_exports_trains_on_and_measures_the_overrides(
-    tmp_path: Path, engine: Engine
+    tmp_path: Path, rules_engine: Engine
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KASUHARA_")}
     env["KASUHARA_DATA_DIR"] = str(tmp_path)
-    svc = Services(Store(f"sqlite:///{tmp_path / 'kasuhara.sqlite3'}"), engine)
+    svc = Services(Store(f"sqlite:///{tmp_path / 'kasuhara.sqlite3'}"), rules_engine)
     _trainee, trainer, sid = _played(svc)
     svc.override_score(trainer, sid, 1, "firm", 2, "規定どおりの例外対応")
     svc.store.engine.dispose()

@@ -7,20 +7,8 @@ import pytest
 
 from simulator.app.permissions import AccessDenied
 from simulator.app.services import Services
-from simulator.engine import Engine
-from simulator.store import Store
 
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    e = Engine(voice="scripted", judge="rules")
-    yield e
-    e.close()
-
-
-@pytest.fixture()
-def svc(db_url: str, engine: Engine) -> Services:
-    return Services(Store(db_url), engine)
+# ``svc`` (the application layer on SQLite, then PostgreSQL) comes from tests/conftest.py
 
 
 def test_the_administrator_adds_changes_disables_and_resets(svc: Services) -> None:

@@ -38,6 +38,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 90) -> None:
+    """Until the app answers on ``url``; its log in the error when it exits or never answers."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited: {log.read_text(errors='replace')}")
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            return
+        except Exception:
+            time.sleep(0.5)
+    raise RuntimeError(f"app did not start: {log.read_text(errors='replace')}")
+
+
 def _serve(data: Path, extra_env: dict[str, str], db_url: str | None = None) -> Iterator[AppServer]:
     db_url = db_url or f"sqlite:///{data / 'kasuhara.sqlite3'}"
     if db_url.startswith("postgresql"):
@@ -67,19 +81,12 @@ def _serve(data: Path, extra_env: dict[str, str], db_url: str | None = None) -> 
         [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited: {log.read_text(errors='replace')}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except Exception:
-            time.sleep(0.5)
-    else:
+    try:
+        wait_until_up(url, proc, log)
+    except RuntimeError:
         proc.kill()
         log_file.close()
-        raise RuntimeError(f"app did not start: {log.read_text(errors='replace')}")
+        raise
     yield AppServer(url, data, db_url, proc, log)
     proc.terminate()
     try:

@@ -12,8 +12,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from gradio_client import Client
 from simulator.library import load_personas
 from simulator.paths import ROOT
 from simulator.store import Store
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import _free_port, wait_until_up
 from tests.support.postgres import PostgresServer
 
 PASSWORD = "two-instances-1"
@@ -52,19 +50,6 @@ def _start(url_db: str, data: Path, name: str) -> tuple[str, subprocess.Popen[by
     return f"http://127.0.0.1:{port}", proc, log, out
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited: {log.read_text(errors='replace')}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            return
-        except Exception:
-            time.sleep(0.5)
-    raise RuntimeError(f"app did not start: {log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="module")
 def instances(
     postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
@@ -78,7 +63,7 @@ def instances(
     started = [_start(db, data, "a"), _start(db, data, "b")]  # both start at once
     try:
         for url, proc, log, _out in started:
-            _wait(url, proc, log)
+            wait_until_up(url, proc, log)
         yield started[0][0], started[1][0], db
     finally:
         for _url, proc, _log, _out in started:
