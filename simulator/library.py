@@ -103,6 +103,44 @@ def manual_text() -> str:
     return MANUAL_PATH.read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=1)
+def manual_passages() -> list[tuple[str, str]]:
+    """The manual as (section heading, sentence) pairs, for the studio's passage picker. The
+    manual's lines are wrapped mid-sentence (and mid-bullet), so text is joined until a
+    sentence ends, a bullet or a numbered item starts, or a heading comes."""
+    out: list[tuple[str, str]] = []
+    heading = ""
+    buf = ""
+
+    def flush() -> None:
+        nonlocal buf
+        for sent in re.findall(r"[^。]+。?", buf):
+            sent = sent.strip()
+            if len(sent) >= 8:
+                out.append((heading, sent))
+        buf = ""
+
+    prev = 0  # the previous line's length: a line cut at the wrap width (about 40) continues
+    for raw in manual_text().splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        between = not buf or buf.endswith("。") or prev < 36
+        prev = len(line)
+        numbered = re.match(r"^(\d+\.|◇|【)\s*", line)
+        if between and len(line) <= 32 and (numbered or "。" not in line) and not line.startswith(("•", "・", "●")):
+            flush()
+            heading = line.rstrip("。")
+            continue
+        if line.startswith(("•", "・", "●")) or numbered:
+            flush()
+            buf = re.sub(r"^([•・●]|\d+\.)\s*", "", line)
+        else:
+            buf += line
+    flush()
+    return [(h, q) for h, q in out if quote_in_manual(q)]
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[\s　「」]+", "", unicodedata.normalize("NFKC", text))
 

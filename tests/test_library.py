@@ -167,3 +167,14 @@ def test_duplicate_line_is_named(tmp_path: Path) -> None:
     r = cli("personas", "validate", str(path))
     assert r.returncode == 2
     assert "tactic_ladder[1].lines.neutral[0]" in r.stderr and "tactic_ladder[0].lines.hostile[0]" in r.stderr
+
+
+def test_the_studio_passage_picker_offers_every_sentence_a_persona_quotes() -> None:
+    from simulator.library import manual_passages, personas, quote_in_manual
+
+    passages = manual_passages()
+    quotes = {q for _h, q in passages}
+    assert all(p.manual_passage.quote in quotes for p in personas().values())
+    assert all(quote_in_manual(q) for q in quotes) and len(passages) > 100
+    sections = {h for h, q in passages if q == "「無料で追加対応しろ」と不当な要求をされる。"}
+    assert sections == {"2. 契約外の対応要求"}, "each sentence comes with the section it stands under"

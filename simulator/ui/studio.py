@@ -17,6 +17,7 @@ import yaml
 from simulator.app.permissions import Capability
 from simulator.app.services import Services
 from simulator.errors import DataFileError
+from simulator.library import manual_passages
 from simulator.models import CRITERION_LABELS, CriterionId, Persona, Session, outcome_label
 from simulator.ui import strings as S
 from simulator.ui.common import fail, staff_user
@@ -143,6 +144,12 @@ def build(services: Services) -> dict[str, Any]:
                 label="対応の方法", choices=CHANNELS, value="対面", elem_id="studio-channel"
             )
             form += [difficulty, channel]
+            passages = manual_passages()
+            passage = gr.Dropdown(
+                label=S.STUDIO_PASSAGE, choices=[(f"{h}｜{q}", i) for i, (h, q) in enumerate(passages)],
+                elem_id="studio-passage",
+            )  # fmt: skip
+            passage_text = gr.Markdown(elem_id="studio-passage-text")
         with gr.Column(scale=3):
             gr.Markdown(S.STUDIO_YAML)
             code = gr.Code(language="yaml", lines=28, max_lines=40, elem_id="studio-yaml", label="YAML")
@@ -186,6 +193,23 @@ def build(services: Services) -> dict[str, Any]:
             weights_pick = gr.Dropdown(label=S.STUDIO_VERSION, choices=[], scale=1, elem_id="weights-version")
             weights_publish = gr.Button(S.WEIGHTS_PUBLISH, scale=1, elem_id="weights-publish")
     drive = gr.State(None)  # (persona, session) of the test drive: never stored
+
+    def pick_passage(text: str, i: int | None, request: gr.Request) -> list[Any]:
+        """The manual's sentence, shown in full and written into the YAML's manual_passage."""
+        user = staff_user(services, request, Capability.edit_personas)
+        if i is None:
+            return [gr.skip(), gr.skip(), gr.skip()]
+        heading, quote = passages[int(i)]
+        try:
+            data = yaml.safe_load(text or "") or {}
+        except yaml.YAMLError:
+            fail(S.STUDIO_PASSAGE_YAML)
+        if not isinstance(data, dict):
+            fail(S.STUDIO_PASSAGE_YAML)
+        data["manual_passage"] = {"section": heading, "quote": quote}
+        new = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        shown = f"> 手引書「{html.escape(heading)}」: 「{html.escape(quote)}」"
+        return [new, problems_md(services.check_persona_text(user, new)), shown]
 
     def _weights_view(user: Any) -> list[Any]:
         text, versions = services.weights_text(user)
@@ -283,6 +307,7 @@ def build(services: Services) -> dict[str, Any]:
                 _versions_md(user, pid), _export_links(pid, int(v))]  # type: ignore[arg-type]  # fmt: skip
 
     pick.change(pick_persona, [pick], [version, diff_a, diff_b], api_name="studio_pick")
+    passage.input(pick_passage, [code, passage], [code, problems, passage_text], api_visibility="private")
     open_btn.click(
         open_version, [pick, version], [code, problems, *form, versions_md, links], api_name="studio_open"
     )
