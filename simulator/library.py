@@ -128,7 +128,12 @@ def manual_passages() -> list[tuple[str, str]]:
         between = not buf or buf.endswith("。") or prev < 36
         prev = len(line)
         numbered = re.match(r"^(\d+\.|◇|【)\s*", line)
-        if between and len(line) <= 32 and (numbered or "。" not in line) and not line.startswith(("•", "・", "●")):
+        if (
+            between
+            and len(line) <= 32
+            and (numbered or "。" not in line)
+            and not line.startswith(("•", "・", "●"))
+        ):
             flush()
             heading = line.rstrip("。")
             continue

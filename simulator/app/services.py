@@ -746,6 +746,34 @@ class Services:
         self.store.publish_weights(self.engine.rubric.id, version)
         self.store.audit(user, "weights_published", detail={"version": version})
 
+    # ------------------------------------------------------------------ exports (人事・総務)
+
+    def export(
+        self,
+        viewer: User,
+        kind: str,
+        *,
+        since: datetime | None = None,
+        department: str | None = None,
+        pseudonymise: bool = False,
+        per: str = "session",
+    ) -> str:
+        """CSV (per session or per session × criterion) or xAPI statements (a JSON array)."""
+        import json
+
+        from simulator.app import exports as ex
+
+        permissions.require(viewer, Capability.export)
+        rows = ex.session_rows(self.store, since=since, department=department, pseudonymise=pseudonymise)
+        self.store.audit(
+            viewer, "export",
+            detail={"kind": kind, "per": per, "department": department, "since": since.isoformat() if since else None,
+                    "pseudonymised": pseudonymise, "rows": len(rows)},
+        )  # fmt: skip
+        if kind == "xapi":
+            return json.dumps(ex.statements(rows), ensure_ascii=False, indent=2) + "\n"
+        return ex.criteria_csv(rows) if per == "criterion" else ex.sessions_csv(rows)
+
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None
     ) -> list[dict[str, Any]]:

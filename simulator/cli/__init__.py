@@ -14,6 +14,7 @@ from simulator.cli import (
     db,
     demo_data,
     evaluate,
+    export,
     judge,
     personas,
     play,
@@ -30,7 +31,21 @@ from simulator.errors import DataFileError
 __all__ = ["COMMANDS", "EXIT_BAD_DATA", "EXIT_FAIL", "EXIT_OK", "build_parser", "main"]
 
 # the order of ``kasuhara --help``
-COMMANDS = (personas, rubrics, judge, schema, score, evaluate, simulate, play, users, demo_data, db, serve)
+COMMANDS = (
+    personas,
+    rubrics,
+    judge,
+    schema,
+    score,
+    evaluate,
+    simulate,
+    play,
+    users,
+    demo_data,
+    db,
+    export,
+    serve,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

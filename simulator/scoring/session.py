@@ -51,7 +51,9 @@ class SessionScore(BaseModel):
     rubric_id: str
     rubric_version: int
     rule_version: int = SCORE_RULE_VERSION
-    weights_version: int = Field(default=0, description="場面ごとの重みの版（0 はルーブリックのファイルの重み）")
+    weights_version: int = Field(
+        default=0, description="場面ごとの重みの版（0 はルーブリックのファイルの重み）"
+    )
     rule: str = RULE_TEXT
 
 

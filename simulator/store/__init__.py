@@ -44,6 +44,8 @@ class User:
     role: str
     department: str
     active: bool
+    email: str = ""
+    employee_id: str = ""
 
     @property
     def role_label(self) -> str:
@@ -68,7 +70,11 @@ def _now() -> datetime:
 
 
 def _as_user(row: Any) -> User:
-    return User(row.id, row.username, row.display_name, row.role, row.department, bool(row.active))
+    m = row._mapping
+    return User(
+        row.id, row.username, row.display_name, row.role, row.department, bool(row.active),
+        m.get("email") or "", m.get("employee_id") or "",
+    )  # fmt: skip
 
 
 class Store:
@@ -96,6 +102,8 @@ class Store:
         role: str = "trainee",
         department: str = "",
         display_name: str = "",
+        email: str = "",
+        employee_id: str = "",
     ) -> User:
         username = username.strip()
         if not username:
@@ -118,9 +126,20 @@ class Store:
                     password_hash=_hasher.hash(password),
                     active=True,
                     created_at=_now(),
+                    email=email.strip() or None,
+                    employee_id=employee_id.strip() or None,
                 )
             )
-        return User(uid, username, display_name or username, role, department, True)
+        return User(
+            uid,
+            username,
+            display_name or username,
+            role,
+            department,
+            True,
+            email.strip(),
+            employee_id.strip(),
+        )
 
     def find_user(self, username: str) -> User | None:
         with self.engine.connect() as conn:

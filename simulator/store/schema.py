@@ -40,6 +40,9 @@ users = Table(
     Column("password_hash", String(256), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # for matching exports to a gradebook (LMS)
+    Column("email", String(256), nullable=True),
+    Column("employee_id", String(64), nullable=True),
 )
 
 sessions = Table(
