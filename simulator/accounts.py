@@ -48,6 +48,8 @@ def run_users(args: argparse.Namespace) -> int:
                 role=args.role,
                 department=args.department,
                 display_name=args.display_name,
+                email=args.email,
+                employee_id=args.employee_id,
             )
             print(f"追加しました / added: {u.username} ({ROLE_LABELS[u.role]}, {u.department or '-'})")
             if not args.password:

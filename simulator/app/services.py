@@ -603,6 +603,8 @@ class Services:
         department: str = "",
         display_name: str = "",
         password: str | None = None,
+        email: str = "",
+        employee_id: str = "",
     ) -> tuple[User, str | None]:
         """The same rules as ``users add``; returns the user and the generated password (if any)."""
         from simulator.accounts import generate_password
@@ -610,7 +612,8 @@ class Services:
         permissions.require(admin, Capability.manage_users)
         generated = None if password else generate_password()
         u = self.store.add_user(
-            username, password or generated or "", role=role, department=department.strip(), display_name=display_name.strip()
+            username, password or generated or "", role=role, department=department.strip(),
+            display_name=display_name.strip(), email=email, employee_id=employee_id,
         )  # fmt: skip
         self.store.audit(
             admin, "user_added", subject_user_id=u.id, detail={"role": u.role, "department": u.department}
@@ -618,7 +621,7 @@ class Services:
         return u, generated
 
     def add_users_csv(self, admin: User, text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
-        """Bulk add from CSV (header: username,display_name,role,department[,password]); every
+        """Bulk add from CSV (header: username,display_name,role,department[,password,email,employee_id]); every
         row is checked first and nothing is added when a row is wrong. Returns (added, problems)."""
         import csv
         import io
@@ -649,7 +652,8 @@ class Services:
             u, generated = self.add_user(
                 admin, r["username"].strip(), role=(r.get("role") or "trainee").strip() or "trainee",
                 department=r.get("department") or "", display_name=r.get("display_name") or "",
-                password=(r.get("password") or "").strip() or None,
+                password=(r.get("password") or "").strip() or None, email=r.get("email") or "",
+                employee_id=r.get("employee_id") or "",
             )  # fmt: skip
             added.append((u.username, generated))
         return added, []

@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ua.add_argument("--department", default="")
     ua.add_argument("--display-name", default="")
     ua.add_argument("--password", default=None, help="省略時は自動生成 / generated when omitted")
+    ua.add_argument("--email", default="", help="メールアドレス（書き出しの照合用） / e-mail for exports")
+    ua.add_argument(
+        "--employee-id", default="", help="社員番号（書き出しの照合用） / employee id for exports"
+    )
     usub.add_parser("list").add_argument("--json", action="store_true")
     ud = usub.add_parser("disable")
     ud.add_argument("username")
