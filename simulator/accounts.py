@@ -66,6 +66,7 @@ def run_users(args: argparse.Namespace) -> int:
                                 "role": u.role,
                                 "department": u.department,
                                 "active": u.active,
+                                "scope": list(u.scope),
                             }
                             for u in users
                         ],
@@ -80,6 +81,10 @@ def run_users(args: argparse.Namespace) -> int:
         elif cmd == "disable":
             store.set_active(args.username, False)
             print(f"無効にしました / disabled: {args.username}")
+        elif cmd == "scope":
+            store.set_scope(args.username, (args.departments or "").replace("、", ",").split(","))
+            shown = args.departments or "すべて / all"
+            print(f"閲覧できる部署を設定しました / scope set: {args.username} → {shown}")
         elif cmd == "reset-password":
             password = args.password or generate_password()
             store.set_password(args.username, password)

@@ -42,6 +42,7 @@ def test_add_list_disable_and_reset(tmp_path: Path) -> None:
             "role": "trainer",
             "department": "人事部",
             "active": True,
+            "scope": [],
         }
     ]
 

@@ -138,3 +138,27 @@ def test_every_staff_view_of_another_persons_session_is_in_the_audit_log(svc: Se
     with pytest.raises(AccessDenied):
         svc.load(other, s.id)
     assert len(svc.audit_log(hr)) == 2
+
+
+def test_a_department_scoped_hr_account_sees_only_its_departments(svc: Services) -> None:
+    sales = svc.store.add_user("sales", "password-s1", department="営業部", display_name="営業 太郎")
+    dev = svc.store.add_user("dev", "password-d1", department="開発部", display_name="開発 花子")
+    hr = svc.store.add_user("hr_sales", "password-h1", role="hr", department="人事部")
+    svc.store.set_scope("hr_sales", ["営業部"])
+    hr = svc.store.get_user(hr.id)
+    assert hr.scope == ("営業部",)
+    s_sales = svc.start(sales, PERSONA, seed=1)
+    s_dev = svc.start(dev, PERSONA, seed=2)
+    for s in (s_sales, s_dev):
+        svc.end(svc.store.get_user(s.user_id), s.id)
+    assert svc.load(hr, s_sales.id).id == s_sales.id
+    with pytest.raises(AccessDenied):
+        svc.load(hr, s_dev.id)
+    with pytest.raises(AccessDenied):
+        svc.report(hr, s_dev.id)
+    assert [r["id"] for r in svc.review_list(hr)] == [s_sales.id]
+    assert "開発 花子" not in svc.export(hr, "csv") and "営業 太郎" in svc.export(hr, "csv")
+    with pytest.raises(AccessDenied):
+        svc.export(hr, "csv", department="開発部")
+    svc.store.set_scope("hr_sales", [])
+    assert svc.load(svc.store.get_user(hr.id), s_dev.id).id == s_dev.id, "an empty scope is every department"

@@ -73,19 +73,33 @@ def require(user: User, cap: Capability) -> None:
         raise AccessDenied(f"{user.username}: {cap.value}")
 
 
-def may_read_session(viewer: User, owner_id: str) -> bool:
-    """A session is its owner's; staff who review transcripts may read others'."""
-    return (viewer.id == owner_id and can(viewer, C.practice)) or can(viewer, C.review_transcripts)
+def in_scope(viewer: User, department: str | None) -> bool:
+    """A staff account limited to some departments (``User.scope``) sees only those."""
+    return not viewer.scope or (department or "") in viewer.scope
 
 
-def require_session(viewer: User, owner_id: str, *, write: bool = False) -> None:
+def may_read_session(viewer: User, owner_id: str, department: str | None = None) -> bool:
+    """A session is its owner's; staff who review transcripts may read others' in their scope."""
+    if viewer.id == owner_id and can(viewer, C.practice):
+        return True
+    return can(viewer, C.review_transcripts) and in_scope(viewer, department)
+
+
+def require_session(
+    viewer: User, owner_id: str, *, write: bool = False, department: str | None = None
+) -> None:
     """Nobody practises in another person's session; reading needs ownership or review."""
     if write:
         if viewer.id != owner_id or not can(viewer, C.practice):
             raise AccessDenied("write")
         return
-    if not may_read_session(viewer, owner_id):
+    if not may_read_session(viewer, owner_id, department):
         raise AccessDenied("read")
+
+
+def departments_of(viewer: User) -> list[str] | None:
+    """The departments a listing or export for this viewer is limited to (None: all)."""
+    return list(viewer.scope) if viewer.scope else None
 
 
 def sessions_of(viewer: User, user_id: str | None) -> str | None:

@@ -89,8 +89,8 @@ class Services:
     ) -> Session:
         """The session, once the user may read it (or, with ``write``, practise in it). A view
         of another person's session is written to the audit log (who, whose, what, when)."""
-        owner = self.store.owner_of(session_id)
-        permissions.require_session(user, owner, write=write)
+        owner, department = self.store.owner_department(session_id)
+        permissions.require_session(user, owner, write=write, department=department)
         if owner != user.id:
             self.store.audit(
                 user, "view_session", subject_user_id=owner, session_id=session_id, detail={"what": what}
@@ -232,7 +232,8 @@ class Services:
     ) -> SessionScore:
         """The stored grade; a session still in progress gets a provisional one, not stored.
         ``drill`` is the session's filed drill when the caller has already read it."""
-        permissions.require_session(user, session.user_id if session else self.store.owner_of(session_id))
+        owner, department = self.store.owner_department(session_id)
+        permissions.require_session(user, owner, department=department)
         stored = self.store.session_score(session_id)
         if stored is not None:
             return SessionScore.model_validate(stored)
@@ -393,8 +394,13 @@ class Services:
         """Session headers the viewer may list: their own, or (reviewing transcripts) anyone's."""
         owner = permissions.sessions_of(viewer, user_id)
         if owner == viewer.id and not permissions.can(viewer, Capability.review_transcripts):
-            department = None
-        return self.store.list_sessions(user_id=owner, department=department)
+            return self.store.list_sessions(user_id=owner)
+        # a department-scoped staff account lists only its departments (their own practice too)
+        scope = permissions.departments_of(viewer)
+        rows = self.store.list_sessions(user_id=owner, department=department, departments=scope)
+        if scope is not None and (owner is None or owner == viewer.id):
+            rows += [r for r in self.store.list_sessions(user_id=viewer.id) if r["department"] not in scope]
+        return rows
 
     def review_list(self, viewer: User, *, department: str | None = None) -> list[dict[str, Any]]:
         """Sessions to review (研修担当・人事): whose, which department and scenario, when, the
@@ -768,7 +774,12 @@ class Services:
         from simulator.app import exports as ex
 
         permissions.require(viewer, Capability.export)
+        scope = permissions.departments_of(viewer)
+        if scope is not None and department and department not in scope:
+            raise AccessDenied(f"department {department}")
         rows = ex.session_rows(self.store, since=since, department=department, pseudonymise=pseudonymise)
+        if scope is not None:  # a department-scoped HR account exports its departments only
+            rows = [r for r in rows if r["department"] in scope]
         self.store.audit(
             viewer, "export",
             detail={"kind": kind, "per": per, "department": department, "since": since.isoformat() if since else None,

@@ -1,4 +1,4 @@
-"""``kasuhara users add|list|disable|reset-password``."""
+"""``kasuhara users add|list|disable|scope|reset-password``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     usub.add_parser("list").add_argument("--json", action="store_true")
     ud = usub.add_parser("disable")
     ud.add_argument("username")
+    usc = usub.add_parser(
+        "scope", help="人事・研修担当が見られる部署を限る / limit a staff account to departments"
+    )
+    usc.add_argument("username")
+    usc.add_argument(
+        "--departments", default="", help="カンマ区切り（空ならすべて） / comma-separated, empty: all"
+    )
     ur = usub.add_parser("reset-password")
     ur.add_argument("username")
     ur.add_argument("--password", default=None)

@@ -46,6 +46,7 @@ class User:
     active: bool
     email: str = ""
     employee_id: str = ""
+    scope: tuple[str, ...] = ()  # departments a staff account is limited to; () for all
 
     @property
     def role_label(self) -> str:
@@ -73,7 +74,7 @@ def _as_user(row: Any) -> User:
     m = row._mapping
     return User(
         row.id, row.username, row.display_name, row.role, row.department, bool(row.active),
-        m.get("email") or "", m.get("employee_id") or "",
+        m.get("email") or "", m.get("employee_id") or "", tuple(m.get("scope") or ()),
     )  # fmt: skip
 
 
@@ -539,6 +540,24 @@ class Store:
 
     # ------------------------------------------------------------------ sessions
 
+    def owner_department(self, session_id: str) -> tuple[str, str]:
+        """The session's owner and the department it was practised in (``NotFound``)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.sessions.c.user_id, t.sessions.c.department).where(t.sessions.c.id == session_id)
+            ).first()
+        if row is None:
+            raise NotFound(session_id)
+        return str(row.user_id), str(row.department or "")
+
+    def set_scope(self, username: str, departments: list[str]) -> None:
+        u = self.find_user(username)
+        if u is None:
+            raise NotFound(username)
+        value = sorted({d.strip() for d in departments if d.strip()}) or None
+        with self.engine.begin() as conn:
+            conn.execute(update(t.users).where(t.users.c.id == u.id).values(scope=value))
+
     def owner_of(self, session_id: str) -> str:
         """Whose session it is (``NotFound`` when there is none): the application layer
         decides from this who may read or write it."""
@@ -768,9 +787,10 @@ class Store:
         user_id: str | None = None,
         scenario: str | None = None,
         department: str | None = None,
+        departments: list[str] | None = None,
         limit: int = 500,
     ) -> list[dict[str, Any]]:
-        """Session headers, newest first, filtered by owner, scenario and department."""
+        """Session headers, newest first, filtered by owner, scenario and department(s)."""
         q = select(t.sessions, t.users.c.username, t.users.c.display_name).join(
             t.users, t.users.c.id == t.sessions.c.user_id
         )
@@ -780,6 +800,8 @@ class Store:
             q = q.where(t.sessions.c.scenario == scenario)
         if department:
             q = q.where(t.sessions.c.department == department)
+        if departments is not None:
+            q = q.where(t.sessions.c.department.in_(departments))
         q = q.order_by(t.sessions.c.created_at.desc()).limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()

@@ -43,6 +43,8 @@ users = Table(
     # for matching exports to a gradebook (LMS)
     Column("email", String(256), nullable=True),
     Column("employee_id", String(64), nullable=True),
+    # the departments a staff account may see (null: every department)
+    Column("scope", JSON, nullable=True),
 )
 
 sessions = Table(

@@ -91,7 +91,9 @@ def test_a_trainer_writes_test_drives_and_publishes_a_persona_a_trainee_then_pla
     # the manual passage picker shows the manual's own sentence and writes it into the YAML
     page.locator("#studio-passage input").fill("無料で追加対応しろ")
     page.get_by_role("option").filter(has_text="無料で追加対応しろ").first.click()
-    expect(page.locator("#studio-passage-text")).to_contain_text("「無料で追加対応しろ」と不当な要求をされる。")
+    expect(page.locator("#studio-passage-text")).to_contain_text(
+        "「無料で追加対応しろ」と不当な要求をされる。"
+    )
     expect(page.locator("#studio-problems")).to_contain_text("問題はありません", timeout=20_000)
 
     # test drive with the director's state beside it
