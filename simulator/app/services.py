@@ -789,6 +789,21 @@ class Services:
             return json.dumps(ex.statements(rows), ensure_ascii=False, indent=2) + "\n"
         return ex.criteria_csv(rows) if per == "criterion" else ex.sessions_csv(rows)
 
+    # ------------------------------------------------------------------ dashboard (人事・総務)
+
+    def dashboard(self, viewer: User, filters: Any = None) -> dict[str, Any]:
+        """Headline figures, department × criterion, cohort and the weekly trend, for one rubric
+        and judge version at a time (see ``app.dashboard``)."""
+        from dataclasses import replace
+
+        from simulator.app import dashboard as db
+
+        permissions.require(viewer, Capability.view_dashboards)
+        f = replace(filters or db.Filters(), scope=tuple(viewer.scope))
+        out = db.figures(self.store, f)
+        out["trend"] = db.weekly_trend(self.store, f)
+        return out
+
     def audit_log(
         self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None
     ) -> list[dict[str, Any]]:
