@@ -145,6 +145,8 @@ def create_ui(services: Services) -> gr.Blocks:
             gr.Markdown(f"# {S.APP_TITLE}\n{S.APP_SUBTITLE}")
             who = gr.Markdown(elem_id="who")
         session_id = gr.State(None)
+        # the dashboard's filters, kept in this browser so a view can be reopened
+        dash_saved = gr.BrowserState({}, storage_key="kasuhara-dashboard-filters")
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab(S.TAB_PRACTICE, id="practice", elem_id="tab-practice"):
                 prac = practice.build(services, tabs, session_id)
@@ -161,6 +163,8 @@ def create_ui(services: Services) -> gr.Blocks:
                 revw = staff.build_review(services)
             with gr.Tab(S.TAB_ASSIGN, id="assign", elem_id="tab-assign", visible=False) as tab_assign:
                 asg = staff.build_assign(services)
+            with gr.Tab(S.TAB_DASHBOARD, id="dashboard", elem_id="tab-dashboard", visible=False) as tab_dash:
+                dash = staff.build_dashboard(services, dash_saved)
             with gr.Tab(S.TAB_AUDIT, id="audit", elem_id="tab-audit", visible=False) as tab_audit:
                 aud = staff.build_audit(services)
             with gr.Tab(S.TAB_USERS, id="users", elem_id="tab-users", visible=False) as tab_users:
@@ -193,6 +197,12 @@ def create_ui(services: Services) -> gr.Blocks:
                 *(usr["load"](request) if Capability.manage_users in caps else [gr.skip()]),
             ]
 
+        def dash_visible(request: gr.Request) -> Any:
+            user = current_user(services, request)
+            return gr.update(visible=Capability.view_dashboards in services.capabilities(user))
+
+        demo.load(dash_visible, None, [tab_dash], api_visibility="private")
+        demo.load(dash["restore"], dash["inputs"], dash["outputs"], api_visibility="private")
         demo.load(
             on_load,
             None,

@@ -5,13 +5,15 @@ the server; opening someone's session is written to the audit log there.
 
 from __future__ import annotations
 
+import html
+from datetime import UTC, datetime
 from typing import Any
 
 import gradio as gr
 
 from simulator.app.permissions import AccessDenied, Capability
 from simulator.app.services import AssignInputError, ReviewInputError, Services
-from simulator.models import CRITERION_LABELS, SCENARIO_LABELS, ScenarioId
+from simulator.models import CRITERION_LABELS, SCENARIO_LABELS, CriterionId, ScenarioId
 from simulator.report import grade_for
 from simulator.report_render import SCORE_LABELS
 from simulator.store import ROLE_LABELS, NotFound
@@ -385,3 +387,117 @@ def build_users(services: Services) -> dict[str, Any]:
 
     csv_file.upload(do_csv, [csv_file], [result, table], api_name="users_csv")
     return {"load": load, "outputs": [table]}
+
+
+def _heat_html(heat: dict[str, dict[str, float | None]]) -> str:
+    """Department × criterion, each cell the mean achievement (%), shaded."""
+    if not heat:
+        return f"<p>{S.DASH_EMPTY}</p>"
+    crits = [c for c in CRITERION_LABELS if any(c.value in row for row in heat.values())]
+    head = "".join(f"<th>{html.escape(CRITERION_LABELS[c])}</th>" for c in crits)
+    body = []
+    for dept, row in sorted(heat.items()):
+        cells = []
+        for c in crits:
+            v = row.get(c.value)
+            if v is None:
+                cells.append('<td class="kr-unscored">—</td>')
+                continue
+            # red (low) to green (high), light enough for black text
+            hue = int(120 * max(0.0, min(100.0, v)) / 100)
+            cells.append(f'<td style="background:hsl({hue},70%,85%);text-align:right">{v:.0f}%</td>')
+        body.append(f'<tr><th scope="row">{html.escape(dept)}</th>{"".join(cells)}</tr>')
+    return f'<table id="dash-heat-table"><thead><tr><th>部署</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
+    """``saved``: a ``gr.BrowserState`` made outside the tabs (a hidden tab's is never mounted)."""
+    import pandas as pd
+
+    from simulator.app.dashboard import Filters
+
+    gr.Markdown(S.DASH_TITLE)
+    with gr.Row():
+        departments = gr.Dropdown(
+            label="部署", choices=[], multiselect=True, elem_id="dash-departments", scale=3
+        )
+        scenario = gr.Dropdown(label="場面", choices=[("すべて", ""), *[(v, k.value) for k, v in SCENARIO_LABELS.items()]],
+                               value="", elem_id="dash-scenario", scale=2)  # fmt: skip
+        difficulty = gr.Dropdown(label="難易度", choices=[("すべて", ""), ("標準", "standard"), ("強硬", "hard")], value="",
+                                 elem_id="dash-difficulty", scale=1)  # fmt: skip
+        criterion = gr.Dropdown(label="基準", choices=[("すべて", ""), *[(v, k.value) for k, v in CRITERION_LABELS.items()]],
+                                value="", elem_id="dash-criterion", scale=1)  # fmt: skip
+    with gr.Row():
+        since = gr.Textbox(label="開始日（YYYY-MM-DD）", elem_id="dash-since", scale=1)
+        until = gr.Textbox(label="終了日（この日の前まで）", elem_id="dash-until", scale=1)
+        version = gr.Dropdown(label=S.DASH_VERSION, choices=[], elem_id="dash-version", scale=3)
+        show = gr.Button(S.DASH_SHOW, variant="primary", elem_id="dash-show", scale=1)
+    headline = gr.Markdown(elem_id="dash-headline")
+    heat = gr.HTML(elem_id="dash-heat")
+    trend = gr.LinePlot(x="週", y="達成度", color="系列", y_lim=[0, 100], elem_id="dash-trend", height=300,
+                        x_title="週（ISO）", y_title="達成度（%）")  # fmt: skip
+    cohort = gr.Dataframe(headers=S.DASH_COHORT, interactive=False, elem_id="dash-cohort", wrap=True)
+
+    def _date(text: str) -> datetime | None:
+        text = (text or "").strip()
+        if not text:
+            return None
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            fail(S.ASSIGN_BAD_DATE)
+
+    def compute(
+        user: Any, depts: list[str] | None, sc: str, diff: str, crit: str, s: str, u: str, v: str | None
+    ) -> list[Any]:
+        f = Filters(departments=tuple(depts or ()), scenario=sc or None, difficulty=diff or None, criterion=crit or None,
+                    version=v or None, since=_date(s), until=_date(u))  # fmt: skip
+        d = services.dashboard(user, f)
+        h = d["headline"]
+        share = "—" if h.get("concession_share") is None else f"{h['concession_share'] * 100:.0f}%"
+        med = "—" if h.get("median_overall") is None else f"{h['median_overall']:.0f}%"
+        done = services.assignment_status(user)
+        completion = f"{sum(a['completed'] for a in done)} / {sum(a['total'] for a in done)}" if done else "—"
+        md = S.DASH_HEADLINE.format(
+            trainees=h.get("active_trainees", 0), sessions=h.get("sessions", 0), share=share, median=med,
+            completion=completion, version=d["version"] or "—",
+        )  # fmt: skip
+        frame = pd.DataFrame(
+            [{"週": x["week"], "達成度": x["percent"],
+              "系列": f"{x['department']}・{CRITERION_LABELS[CriterionId(x['criterion'])]}"} for x in d["trend"]]
+            or {"週": pd.Series([], dtype="object"), "達成度": pd.Series([], dtype="float64"),
+                "系列": pd.Series([], dtype="object")}
+        )  # fmt: skip
+        rows = [
+            [r["name"], r["department"] or "—", r["sessions"], "—" if r["mean_overall"] is None else r["mean_overall"],
+             CRITERION_LABELS[CriterionId(r["weakest"])] if r["weakest"] else "—"]
+            for r in d["cohort"]
+        ]  # fmt: skip
+        return [md, _heat_html(d["heat"]), frame, rows, gr.update(choices=d["versions"], value=d["version"])]
+
+    outputs = [headline, heat, trend, cohort, version]
+
+    def do_show(depts: list[str] | None, sc: str, diff: str, crit: str, s: str, u: str, v: str | None,
+                request: gr.Request) -> list[Any]:  # fmt: skip
+        user = staff_user(services, request, Capability.view_dashboards)
+        kept = {"departments": depts or [], "scenario": sc, "difficulty": diff, "criterion": crit, "since": s,
+                "until": u, "version": v}  # fmt: skip
+        return [*compute(user, depts, sc, diff, crit, s, u, v), kept]
+
+    inputs = [departments, scenario, difficulty, criterion, since, until, version]
+    show.click(do_show, inputs, [*outputs, saved], api_name="dashboard")
+
+    def restore(kept: dict[str, Any] | None, request: gr.Request) -> list[Any]:
+        """On page load: the departments to choose from, and the view last shown in this browser."""
+        user = current_user(services, request)
+        if Capability.view_dashboards not in services.capabilities(user):
+            return [gr.skip()] * (len(inputs) - 1 + len(outputs))
+        k = kept or {}
+        depts = sorted({u.department for u in services.store.list_users() if u.department})
+        values = [k.get("departments") or [], k.get("scenario", ""), k.get("difficulty", ""), k.get("criterion", ""),
+                  k.get("since", ""), k.get("until", ""), k.get("version")]  # fmt: skip
+        shown = compute(user, *values)
+        return [gr.update(choices=depts, value=values[0]), *values[1:6], *shown]
+
+    # the version dropdown is set by the figures (it lists the versions the data holds)
+    return {"restore": restore, "inputs": [saved], "outputs": [*inputs[:-1], *outputs]}

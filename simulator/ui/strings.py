@@ -217,3 +217,13 @@ WEIGHTS_PUBLISHED = "✓ 重みの v{version} を、これからの採点に使�
 WEIGHTS_FILE_ONLY = "（まだ編集された版はありません。ルーブリックのファイルの重みを使っています）"
 STUDIO_PASSAGE = "このペルソナが再現する手引書の一文（選ぶと YAML の manual_passage に入ります）"
 STUDIO_PASSAGE_YAML = "YAML が読めないため、手引書の一文を入れられません。先に YAML の問題を直してください。"
+TAB_DASHBOARD = "ダッシュボード"
+DASH_TITLE = "### 人事・総務ダッシュボード（部署・人・場面・基準・期間で絞り込み）"
+DASH_VERSION = "ルーブリックと判定器の版（版の違う採点は混ぜません）"
+DASH_SHOW = "表示"
+DASH_EMPTY = "この条件の採点はありません。"
+DASH_HEADLINE = (
+    "**受講者** {trainees} 人　**セッション** {sessions} 件　**譲歩のあったセッション** {share}　"
+    "**総合評価の中央値** {median}　**割り当ての完了** {completion}\n\n<small>表示中の版: {version}</small>"
+)
+DASH_COHORT = ["受講者", "部署", "セッション", "平均の総合評価（%）", "いちばん弱い基準"]

@@ -268,3 +268,37 @@ def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -
     kato_user = store.find_user("kato")
     assert kato_user is not None and not store.audit_entries(actor_id=kato_user.id)
     store.engine.dispose()
+
+
+def test_hr_filters_the_dashboard_and_the_view_is_kept(
+    page: Page, staff: AppServer, screenshots: Path
+) -> None:
+    from simulator.app.services import Services
+    from simulator.engine import Engine
+
+    engine = Engine(voice="scripted", judge="rules")
+    svc = Services(Store(staff.db_url), engine)
+    for name in ("sato", "kato"):  # one ended practice in each department
+        u = svc.store.find_user(name)
+        s = svc.start(u, BASE, seed=5)  # type: ignore[arg-type]
+        svc.reply(u, s.id, "お話は伺います。ただ、契約の範囲外のためお受けできません。")  # type: ignore[arg-type]
+        svc.end(u, s.id)  # type: ignore[arg-type]
+    svc.store.engine.dispose()
+    engine.close()
+    sign_in(page, staff.url, "suzuki")
+    page.get_by_role("tab", name="ダッシュボード").click()
+    expect(page.locator("#dash-headline")).to_contain_text("受講者", timeout=20_000)
+    page.locator("#dash-departments input").click()
+    page.get_by_role("option", name="営業部").click()
+    page.keyboard.press("Escape")
+    page.locator("#dash-show").click()
+    expect(page.locator("#dash-heat")).to_contain_text("営業部", timeout=20_000)
+    expect(page.locator("#dash-heat")).not_to_contain_text("開発部")
+    expect(page.locator("#dash-cohort")).to_contain_text("佐藤 花子")
+    expect(page.locator("#dash-trend")).to_be_visible()
+    shoot(page, screenshots / "38_dashboard.png")
+    page.reload()  # the same view comes back in this browser
+    page.get_by_role("tab", name="ダッシュボード").click()
+    page.wait_for_timeout(4000)
+    expect(page.locator("#dash-departments")).to_contain_text("営業部", timeout=20_000)
+    expect(page.locator("#dash-heat")).not_to_contain_text("開発部")
