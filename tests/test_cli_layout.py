@@ -28,6 +28,7 @@ COMMANDS = {
     "users": "users",
     "demo-data": "demo_data",
     "db": "db",
+    "export": "export",
     "serve": "serve",
 }
 
