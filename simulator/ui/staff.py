@@ -437,6 +437,44 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
     trend = gr.LinePlot(x="週", y="達成度", color="系列", y_lim=[0, 100], elem_id="dash-trend", height=300,
                         x_title="週（ISO）", y_title="達成度（%）")  # fmt: skip
     cohort = gr.Dataframe(headers=S.DASH_COHORT, interactive=False, elem_id="dash-cohort", wrap=True)
+    # drill-down: cohort → person → session (read-only; each view is written to the audit log)
+    with gr.Row():
+        person = gr.Dropdown(
+            label=S.DASH_PERSON, choices=[], elem_id="dash-person", scale=2, allow_custom_value=True
+        )
+        session = gr.Dropdown(
+            label=S.DASH_SESSION, choices=[], elem_id="dash-session", scale=3, allow_custom_value=True
+        )
+        open_session = gr.Button(S.REVIEW_OPEN, elem_id="dash-open", scale=1)
+    session_report = gr.HTML(elem_id="dash-report")
+
+    def person_sessions(uid: str | None, request: gr.Request) -> Any:
+        user = staff_user(services, request, Capability.view_dashboards)
+        if not uid:
+            return gr.update(choices=[], value=None)
+        rows = [r for r in services.review_list(user) if r["user_id"] == uid and not r["parent_id"]]
+        choices = [
+            (f"{local_time(r['created_at']):%Y-%m-%d %H:%M} {SCENARIO_LABELS[ScenarioId(r['scenario'])]}"
+             f"（{'—' if effective_overall(r) is None else f'{effective_overall(r):.0f}%'}）", r["id"])
+            for r in rows
+        ]  # fmt: skip
+        return gr.update(choices=choices, value=None)
+
+    person.change(person_sessions, [person], [session], api_name="dashboard_person")
+
+    def show_session(sid: str | None, request: gr.Request) -> str:
+        from simulator.report_render import render_html
+
+        user = staff_user(services, request, Capability.view_dashboards)
+        if not sid:
+            fail(S.REVIEW_PICK)
+        try:
+            rep = services.report(user, sid)  # type: ignore[arg-type]  # audited by the service
+        except (AccessDenied, NotFound):
+            fail(S.ACCESS_DENIED)
+        return render_html(rep, standalone=False, staff=True)
+
+    open_session.click(show_session, [session], [session_report], api_name="dashboard_open")
 
     def _date(text: str) -> datetime | None:
         text = (text or "").strip()
@@ -473,9 +511,11 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
              CRITERION_LABELS[CriterionId(r["weakest"])] if r["weakest"] else "—"]
             for r in d["cohort"]
         ]  # fmt: skip
-        return [md, _heat_html(d["heat"]), frame, rows, gr.update(choices=d["versions"], value=d["version"])]
+        people = [(f"{r['name']}（{r['department'] or '—'}）", r["user_id"]) for r in d["cohort"]]
+        return [md, _heat_html(d["heat"]), frame, rows, gr.update(choices=d["versions"], value=d["version"]),
+                gr.update(choices=people, value=None)]  # fmt: skip
 
-    outputs = [headline, heat, trend, cohort, version]
+    outputs = [headline, heat, trend, cohort, version, person]
 
     def do_show(depts: list[str] | None, sc: str, diff: str, crit: str, s: str, u: str, v: str | None,
                 request: gr.Request) -> list[Any]:  # fmt: skip

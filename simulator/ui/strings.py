@@ -227,3 +227,5 @@ DASH_HEADLINE = (
     "**総合評価の中央値** {median}　**割り当ての完了** {completion}\n\n<small>表示中の版: {version}</small>"
 )
 DASH_COHORT = ["受講者", "部署", "セッション", "平均の総合評価（%）", "いちばん弱い基準"]
+DASH_PERSON = "受講者（一覧から）"
+DASH_SESSION = "その人のセッション"

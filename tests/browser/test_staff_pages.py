@@ -296,7 +296,18 @@ def test_hr_filters_the_dashboard_and_the_view_is_kept(
     expect(page.locator("#dash-heat")).not_to_contain_text("開発部")
     expect(page.locator("#dash-cohort")).to_contain_text("佐藤 花子")
     expect(page.locator("#dash-trend")).to_be_visible()
+    # drill down: cohort → person → session, read-only and audited
+    page.locator("#dash-person input").click()
+    page.get_by_role("option").filter(has_text="佐藤 花子").first.click()
+    page.locator("#dash-session input").click()
+    page.get_by_role("option").first.click()
+    page.locator("#dash-open").click()
+    expect(page.locator("#dash-report")).to_contain_text("佐藤 花子（営業部）", timeout=30_000)
     shoot(page, screenshots / "38_dashboard.png")
+    store = Store(staff.db_url)
+    hr = store.find_user("suzuki")
+    assert hr is not None and store.audit_entries(actor_id=hr.id, action="view_session")
+    store.engine.dispose()
     page.reload()  # the same view comes back in this browser
     page.get_by_role("tab", name="ダッシュボード").click()
     page.wait_for_timeout(4000)
