@@ -107,14 +107,7 @@ class Store:
         employee_id: str = "",
     ) -> User:
         username = username.strip()
-        if not username:
-            raise ValueError("ユーザー名を入力してください / username is required")
-        if role not in ROLES:
-            raise ValueError(f"役割は {', '.join(ROLES)} のいずれかです / unknown role {role!r}")
-        if len(password) < 8:
-            raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
-        if self.find_user(username) is not None:
-            raise ValueError(f"ユーザー「{username}」は既に存在します / user exists")
+        self.check_new_user(username, password, role)
         uid = uuid.uuid4().hex
         with self.engine.begin() as conn:
             conn.execute(
@@ -141,6 +134,19 @@ class Store:
             email.strip(),
             employee_id.strip(),
         )
+
+    def check_new_user(self, username: str, password: str, role: str) -> None:
+        """The rules for a new account (the CLI, the app and the CSV bulk add): ``ValueError``."""
+        if not username:
+            raise ValueError("ユーザー名を入力してください / username is required")
+        if role not in ROLES:
+            raise ValueError(
+                f"役割「{role}」は使えません（{', '.join(ROLES)} のいずれか） / unknown role {role!r}"
+            )
+        if len(password) < 8:
+            raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
+        if self.find_user(username) is not None:
+            raise ValueError(f"ユーザー「{username}」は既に存在します / user exists")
 
     def find_user(self, username: str) -> User | None:
         with self.engine.connect() as conn:
@@ -210,7 +216,9 @@ class Store:
         values: dict[str, Any] = {}
         if role is not None:
             if role not in ROLES:
-                raise ValueError(f"役割は {', '.join(ROLES)} のいずれかです / unknown role {role!r}")
+                raise ValueError(
+                    f"役割「{role}」は使えません（{', '.join(ROLES)} のいずれか） / unknown role {role!r}"
+                )
             values["role"] = role
         if department is not None:
             values["department"] = department.strip()
@@ -557,15 +565,6 @@ class Store:
         value = sorted({d.strip() for d in departments if d.strip()}) or None
         with self.engine.begin() as conn:
             conn.execute(update(t.users).where(t.users.c.id == u.id).values(scope=value))
-
-    def owner_of(self, session_id: str) -> str:
-        """Whose session it is (``NotFound`` when there is none): the application layer
-        decides from this who may read or write it."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.sessions.c.user_id).where(t.sessions.c.id == session_id)).first()
-        if row is None:
-            raise NotFound(session_id)
-        return str(row.user_id)
 
     def create_session(self, session: Session, user: User, *, difficulty: str = "") -> None:
         now = _now()

@@ -256,18 +256,14 @@ def build(services: Services) -> dict[str, Any]:
                           api_name="weights_publish")  # fmt: skip
 
     def _versions(user: Any, pid: str | None) -> list[tuple[str, int]]:
-        rows: list[dict[str, Any]] = next(
-            (p["versions"] for p in services.studio_personas(user) if p["persona_id"] == pid), []
-        )
+        rows = services.persona_versions(user, pid) if pid else []
         return [
             (f"v{r['version']}{'（公開中）' if r['published'] else ''}・{r['source']}", r["version"])
             for r in rows
         ]
 
     def _versions_md(user: Any, pid: str | None) -> str:
-        rows: list[dict[str, Any]] = next(
-            (p["versions"] for p in services.studio_personas(user) if p["persona_id"] == pid), []
-        )
+        rows = services.persona_versions(user, pid) if pid else []
         if not rows:
             return ""
         body = "\n".join(
