@@ -129,6 +129,8 @@ PASSIVE = [
     "確認してみます。",
 ]
 
+FAST_ABOVE = 500  # more sessions than this are copies of template sessions (simulator.demo_scale)
+
 QUALITIES = ("exemplary", "partial", "conceding", "hostile", "passive")
 
 
@@ -293,11 +295,35 @@ def run_demo_data(args: argparse.Namespace) -> int:
     if trainees < 0 or per < 0:
         print("--trainees と --sessions は0以上にしてください / must be >= 0")
         return 2
+    from simulator.demo_scale import department_names, fill
+
+    try:
+        depts = department_names(int(getattr(args, "departments", 3) or 3))
+    except ValueError as e:
+        print(e)
+        return 2
+    days = getattr(args, "days", None)
     t0 = time.perf_counter()
     store = Store()
     admin_password = ensure_admin(store)
     staff = _ensure_staff(store)
     catalogue = [personas()[k] for k in sorted(personas())]
+    if getattr(args, "fast", False) or trainees * per > FAST_ABOVE:
+        done = fill(store, catalogue, trainees=trainees, sessions=per, departments=len(depts),
+                    days=int(days or 365), seed=seed)  # fmt: skip
+        if admin_password:
+            print(first_start_message(admin_password))
+        print(f"受講者 / trainees: {done['trainees']} 人作成（{len(depts)} 部署）"
+              + (f"（既存のためスキップ: {done['skipped']} 人）" if done["skipped"] else ""))  # fmt: skip
+        if staff:
+            print(f"スタッフ / staff: {', '.join(staff)}")
+        print(f"セッション / sessions: {done['sessions']}  ターン / turns: {done['turns']}  報告ドリル / drills: "
+              f"{done['drills']}（{done['templates']} 件の雛形セッションの複製 / copies of {done['templates']} "
+              f"template sessions, {done['template_seconds']:.1f} s）")  # fmt: skip
+        print(f"期間 / dates: {done['since']} から / from, {int(days or 365)} 日間 / days")
+        print(f"所要時間 / seconds: {time.perf_counter() - t0:.1f}")
+        print(f"デモ用パスワード / demo password: {DEMO_PASSWORD}")
+        return 0
     engine = Engine(voice="scripted")
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     created: list[str] = []
@@ -317,7 +343,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
                 username,
                 DEMO_PASSWORD,
                 role="trainee",
-                department=DEPARTMENTS[(i - 1) % 3],
+                department=depts[(i - 1) % len(depts)],
                 display_name=name,
             )
             created.append(username)
@@ -326,7 +352,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
             for n in range(per):
                 persona = order[n % len(order)]
                 skill = base_skill + (0.5 * n / max(1, per - 1) if per > 1 else 0.0)
-                days_ago = (per - n) * 3 + trng.randint(0, 2)
+                days_ago = int(days * (per - n) / max(1, per)) if days else (per - n) * 3 + trng.randint(0, 2)
                 started = (now - timedelta(days=days_ago)).replace(hour=trng.randint(0, 9))  # 9-18時 JST
                 session = run_session(
                     engine,

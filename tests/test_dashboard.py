@@ -39,10 +39,21 @@ def test_headline_heat_map_and_cohort(svc: Services) -> None:
     )
     cohort = {r["name"]: r for r in d["cohort"]}
     assert cohort["営業 一"]["sessions"] == 2 and cohort["開発 二"]["sessions"] == 1
-    assert d["trend"] and {x["department"] for x in d["trend"]} == {"営業部", "開発部"}
+    assert cohort["営業 一"]["first"] < cohort["営業 一"]["latest"] == cohort["営業 一"]["best"], "improved"
+    assert cohort["営業 一"]["conceded"] == 1 and cohort["開発 二"]["conceded"] == 0
+    assert [x["department"] for x in d["departments"]][0] == "営業部", "most concessions first"
+    assert d["departments"][0]["conceded"] == 1 and d["departments"][0]["share"] == 0.5
+    # no criterion chosen: one line per criterion; a criterion chosen: one per department
+    assert d["trend"] and {x["criterion"] for x in d["trend"]} >= {"firm", "calm"}
+    firm = svc.dashboard(hr, Filters(criterion="firm"))
+    assert {x["department"] for x in firm["trend"]} == {"営業部", "開発部"}
+    assert {x["criterion"] for x in firm["trend"]} == {"firm"}
     sales = svc.dashboard(hr, Filters(departments=("営業部",), criterion="firm"))
     assert sales["headline"]["sessions"] == 2 and set(sales["heat"]) == {"営業部"}
     assert set(sales["heat"]["営業部"]) == {"firm"} and {x["criterion"] for x in sales["trend"]} == {"firm"}
+    # the personas filter (e.g. those in which the trainee is in sales) and a date range
+    assert svc.dashboard(hr, Filters(personas=("no-such-persona",)))["headline"]["sessions"] == 0
+    assert svc.dashboard(hr, Filters(personas=(PERSONA,)))["headline"]["sessions"] == 3
 
 
 def test_different_rubric_versions_are_never_averaged_together(svc: Services) -> None:
@@ -55,9 +66,8 @@ def test_different_rubric_versions_are_never_averaged_together(svc: Services) ->
     old = _play(svc, a, CONCEDE, 1)
     _play(svc, a, GOOD, 2)
     with svc.store.engine.begin() as conn:  # as if the first had been scored under an older rubric
-        conn.execute(
-            update(t.session_criteria).where(t.session_criteria.c.session_id == old).values(rubric_version=1)
-        )
+        for table in (t.session_criteria, t.session_summary):
+            conn.execute(update(table).where(table.c.session_id == old).values(rubric_version=1))
     d = svc.dashboard(hr)
     assert len(d["versions"]) == 2 and d["headline"]["sessions"] == 1, "the newest version only"
     other = next(v for v in d["versions"] if v != d["version"])

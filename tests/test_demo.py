@@ -106,3 +106,54 @@ def test_reply_writer_covers_every_quality() -> None:
             assert text
             seen.add(q)
     assert seen == set(QUALITIES)
+
+
+def test_the_scale_path_copies_played_sessions_under_each_trainee(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--fast`` (automatic above 500 sessions): template sessions played through the engine,
+    copied under each trainee with their own id, name, department and dates; what HR opens on
+    a copy (the report, the dashboard) reads like any session."""
+    from datetime import UTC, datetime, timedelta
+
+    from simulator.app.dashboard import Filters
+    from simulator.app.services import Services
+    from simulator.engine import Engine
+
+    url = f"sqlite:///{tmp_path / 'scale.sqlite3'}"
+    monkeypatch.setenv("KASUHARA_DATABASE_URL", url)
+    args = argparse.Namespace(trainees=6, sessions=5, seed=3, departments=4, days=60, fast=True)
+    assert run_demo_data(args) == 0
+    out = capsys.readouterr().out
+    assert "セッション / sessions: 30" in out and "雛形" in out
+    store = Store(url)
+    trainees = [u for u in store.list_users() if u.role == "trainee"]
+    assert len(trainees) == 6 and len({u.department for u in trainees}) == 4
+    assert all(u.email and u.employee_id for u in trainees), "matched to a gradebook"
+    assert store.authenticate(trainees[0].username, DEMO_PASSWORD) is not None
+    svc = Services(store, Engine(voice="scripted", judge="rules"))
+    hr = store.find_user("demo_hr")
+    assert hr is not None
+    now = datetime.now(UTC)
+    seen_ids = set()
+    for u in trainees:
+        rows = store.list_sessions(user_id=u.id)
+        assert len(rows) == 5
+        for row in rows:
+            started = row["created_at"].replace(tzinfo=UTC)
+            assert now - timedelta(days=62) <= started <= now
+            s = store.load_session(row["id"])
+            assert s.turns and all(t.created_at >= s.created_at for t in s.turns)
+            seen_ids.add(s.id)
+            rep = svc.report(hr, s.id)
+            assert rep.trainee.name == u.display_name and rep.overall == row["overall"]
+            drill = store.incident_report(s.id)
+            if drill:
+                assert drill["fields"]["employee"] == u.display_name
+    assert len(seen_ids) == 30
+    d = svc.dashboard(hr, Filters())
+    assert d["headline"]["sessions"] == 30 and d["headline"]["active_trainees"] == 6
+    assert {r["department"] for r in d["departments"]} == {u.department for u in trainees}
+    assert sum(r["sessions"] for r in d["cohort"]) == 30
+    assert run_demo_data(argparse.Namespace(trainees=6, sessions=5, seed=3, departments=21, fast=True)) == 2
+    assert "--departments" in capsys.readouterr().out

@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,15 @@ def test_a_database_made_by_todays_main_upgrades_without_losing_a_row(tmp_path: 
     con = sqlite3.connect(db)
     scored = con.execute("SELECT count(*) FROM sessions WHERE score IS NOT NULL").fetchone()[0]
     summaries = con.execute("SELECT count(*) FROM session_criteria").fetchone()[0]
+    # and the dashboard's one row per session from those (0013), with the same figures
+    narrow = con.execute("SELECT session_id, overall, firm, conceded, week FROM session_summary").fetchall()
+    firm = dict(
+        con.execute("SELECT session_id, percent FROM session_criteria WHERE criterion = 'firm'").fetchall()
+    )
     con.close()
     assert scored > 0 and summaries == scored * 5
+    assert len(narrow) == scored and all(r[2] == firm[r[0]] for r in narrow)
+    assert all(date.fromisoformat(r[4]).weekday() == 0 for r in narrow), "weeks start on Monday"
     store = Store(f"sqlite:///{db}")
     trainee = next(u for u in store.list_users() if u.role == "trainee")
     rows = store.list_sessions(user_id=trainee.id)

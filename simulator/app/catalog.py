@@ -98,6 +98,13 @@ class PersonaCatalog:
             self._published = (time.monotonic(), out)
         return out
 
+    def all_latest(self) -> dict[str, Persona]:
+        """The latest version of every stored persona, published or not (for grouping sessions)."""
+        latest: dict[str, int] = {}
+        for r in self.store.persona_versions():
+            latest[r["persona_id"]] = max(latest.get(r["persona_id"], 0), r["version"])
+        return {pid: self.get(pid, v) for pid, v in sorted(latest.items())}
+
     def versions(self, persona_id: str) -> list[dict[str, Any]]:
         return self.store.persona_versions(persona_id)
 

@@ -8,12 +8,13 @@ never averaged together; ``versions`` lists what the data holds and the caller p
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
-from statistics import median
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from simulator.store import Store
 from simulator.store import schema as t
@@ -24,6 +25,7 @@ class Filters:
     departments: tuple[str, ...] = ()  # () all (a scoped account's scope is applied on top)
     user_id: str | None = None
     scenario: str | None = None
+    personas: tuple[str, ...] = ()  # () all; e.g. the personas in which the trainee is in sales
     difficulty: str | None = None
     criterion: str | None = None
     version: str | None = None  # "rubric_id@rubric_version judge"; None: the newest
@@ -32,23 +34,67 @@ class Filters:
     scope: tuple[str, ...] = field(default=())
 
 
+PERIODS = {
+    "": "指定なし",
+    "last_quarter": "前四半期",
+    "this_quarter": "今四半期",
+    "30d": "直近30日",
+    "365d": "直近1年",
+}
+
+
+def period_bounds(name: str, today: date) -> tuple[date | None, date | None]:
+    """A named period as [start, end) dates (calendar quarters: 1–3月, 4–6月, …)."""
+    q = (today.month - 1) // 3
+    this_q = date(today.year, 3 * q + 1, 1)
+    if name == "this_quarter":
+        return this_q, None
+    if name == "last_quarter":
+        return (date(today.year, 3 * q - 2, 1) if q else date(today.year - 1, 10, 1)), this_q
+    if name in ("30d", "365d"):
+        return today - timedelta(days=int(name[:-1])), None
+    return None, None
+
+
+def persona_group(persona: Any) -> str:
+    """``sales`` when the trainee plays a salesperson in the persona, else ``support``."""
+    return "sales" if "営業" in (persona.trainee_role or "") else "support"
+
+
+GROUPS = {"": "すべて", "sales": "営業担当の場面", "support": "サポート担当の場面"}
+
+
+# set by a benchmark to a list: each query's label and milliseconds, rows fetched included
+# (SQLite computes most of a result while it is fetched, so timing ``execute`` alone misleads)
+query_timings: ContextVar[list[tuple[str, float]] | None] = ContextVar("query_timings", default=None)
+
+
+def _all(conn: Any, q: Any, label: str) -> list[Any]:
+    t0 = time.perf_counter()
+    rows = list(conn.execute(q))
+    sink = query_timings.get()
+    if sink is not None:
+        sink.append((label, (time.perf_counter() - t0) * 1000))
+    return rows
+
+
 def versions(store: Store) -> list[str]:
     """The rubric-and-judge versions the summaries hold, newest first."""
-    c = t.session_criteria.c
+    c = t.session_summary.c
     q = (
         select(c.rubric_id, c.rubric_version, c.judge, func.max(c.created_at).label("last"))
         .group_by(c.rubric_id, c.rubric_version, c.judge)
         .order_by(func.max(c.created_at).desc())
     )
     with store.engine.connect() as conn:
-        return [f"{r.rubric_id}@{r.rubric_version} {r.judge}" for r in conn.execute(q)]
+        return [f"{r.rubric_id}@{r.rubric_version} {r.judge}" for r in _all(conn, q, "versions")]
 
 
-def _where(q: Select[Any], f: Filters, version: str) -> Select[Any]:
-    c = t.session_criteria.c
+def _where(q: Any, f: Filters, version: str) -> Any:
+    c = t.session_summary.c
     rubric, judge = version.split(" ", 1)
     rid, rv = rubric.split("@", 1)
-    conds = [c.branch.is_(False), c.rubric_id == rid, c.rubric_version == int(rv), c.judge == judge]
+    conds = [c.rubric_id == rid, c.rubric_version == int(rv), c.judge == judge, c.branch.is_(False)]
     if f.departments:
         conds.append(c.department.in_(f.departments))
     if f.scope:
@@ -57,6 +103,8 @@ def _where(q: Select[Any], f: Filters, version: str) -> Select[Any]:
         conds.append(c.user_id == f.user_id)
     if f.scenario:
         conds.append(c.scenario == f.scenario)
+    if f.personas:
+        conds.append(c.persona_id.in_(f.personas))
     if f.difficulty:
         conds.append(c.difficulty == f.difficulty)
     if f.since:
@@ -66,104 +114,147 @@ def _where(q: Select[Any], f: Filters, version: str) -> Select[Any]:
     return q.where(and_(*conds))
 
 
-def figures(store: Store, f: Filters) -> dict[str, Any]:
-    """Headline figures, the department × criterion heat map and the cohort rows."""
+def _version(store: Store, f: Filters) -> tuple[list[str], str | None]:
     vs = versions(store)
-    version = f.version if f.version in vs else (vs[0] if vs else None)
+    return vs, (f.version if f.version in vs else (vs[0] if vs else None))
+
+
+def _criteria(f: Filters) -> tuple[str, ...]:
+    return (f.criterion,) if f.criterion in t.SUMMARY_CRITERIA else t.SUMMARY_CRITERIA
+
+
+def _r1(v: Any) -> float | None:
+    return None if v is None else round(float(v), 1)
+
+
+def _ends(store: Store, conn: Any, f: Filters, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each trainee's first and latest overall figure (in the filter), by date."""
+    c = t.session_summary.c
+    out = []
+    for latest in (False, True):
+        if store.engine.dialect.name == "postgresql":
+            order = (c.user_id, c.created_at.desc() if latest else c.created_at)
+            from sqlalchemy.dialects.postgresql import distinct_on
+
+            q = _where(select(c.user_id, c.overall).ext(distinct_on(c.user_id)).order_by(*order), f, version)
+        else:  # SQLite: a bare column of a min()/max() aggregate comes from that row
+            pick = func.max(c.created_at) if latest else func.min(c.created_at)
+            q = _where(select(c.user_id, c.overall, pick).group_by(c.user_id), f, version)
+        out.append({r[0]: r[1] for r in _all(conn, q, "latest" if latest else "first")})
+    return out[0], out[1]
+
+
+def figures(store: Store, f: Filters) -> dict[str, Any]:
+    """Headline figures, concessions and achievement per department (the heat map) and the
+    cohort rows: a few aggregates over ``session_summary``, each an index-only scan."""
+    vs, version = _version(store, f)
     if version is None:
-        return {"versions": [], "version": None, "headline": {}, "heat": {}, "cohort": []}
-    c = t.session_criteria.c
+        return {"versions": [], "version": None, "headline": {}, "heat": {}, "departments": [], "cohort": []}
+    c = t.session_summary.c
+    crits = _criteria(f)
+    conceded = func.sum(case((c.conceded > 0, 1), else_=0))
     with store.engine.connect() as conn:
-        per_session = conn.execute(
-            _where(
-                select(c.session_id, c.user_id, c.department, func.max(c.overall).label("overall"),
-                       func.max(c.violations).filter(c.criterion == "firm").label("conceded"))
-                .group_by(c.session_id, c.user_id, c.department),
-                f, version,
-            )
-        ).all()  # fmt: skip
-        heat_rows = conn.execute(
-            _where(
-                select(c.department, c.criterion, func.avg(c.percent).label("pct"), func.count().label("n"))
-                .group_by(c.department, c.criterion),
-                f, version,
-            )
-        ).all()  # fmt: skip
-        crit = f.criterion or None
-        cohort_q = select(
-            c.user_id, c.department, func.count(func.distinct(c.session_id)).label("sessions"),
-            func.avg(c.overall).label("mean_overall"),
-        ).group_by(c.user_id, c.department)  # fmt: skip
-        cohort = conn.execute(_where(cohort_q, f, version)).all()
-        weakest = conn.execute(
-            _where(select(c.user_id, c.criterion, func.avg(c.percent).label("pct")).group_by(c.user_id, c.criterion),
-                   f, version)
-        ).all()  # fmt: skip
-        names = dict(conn.execute(select(t.users.c.id, t.users.c.display_name)).all())
-    overalls = [r.overall for r in per_session if r.overall is not None]
-    weak: dict[str, tuple[str, float]] = {}
-    for r in weakest:
-        if r.pct is not None and (r.user_id not in weak or r.pct < weak[r.user_id][1]):
-            weak[r.user_id] = (r.criterion, float(r.pct))
-    heat: dict[str, dict[str, float | None]] = {}
-    for r in heat_rows:
-        if crit and r.criterion != crit:
-            continue
-        heat.setdefault(r.department or "—", {})[r.criterion] = (
-            None if r.pct is None else round(float(r.pct), 1)
-        )
+        head = _all(conn, _where(select(func.count(), func.count(func.distinct(c.user_id)), conceded,
+                                        func.count(c.overall)), f, version), "headline")[0]  # fmt: skip
+        n_sessions, n_trainees, n_conceded, n_scored = (int(x or 0) for x in head)
+        med: float | None = None
+        if n_scored:  # the median without a percentile function (SQLite has none)
+            mid = _all(conn, _where(select(c.overall).where(c.overall.is_not(None)), f, version)
+                       .order_by(c.overall).offset((n_scored - 1) // 2).limit(2 - n_scored % 2), "median")  # fmt: skip
+            med = float(sum(r[0] for r in mid) / len(mid))
+        by_dept = _all(conn, _where(select(c.department, func.count().label("n"), conceded.label("conceded"),
+                                           func.avg(c.overall).label("mean"), *[func.avg(c[k]).label(k) for k in crits])
+                                    .group_by(c.department), f, version), "departments")  # fmt: skip
+        cohort = _all(conn, _where(select(c.user_id, func.max(c.department).label("department"),
+                                          func.count().label("sessions"), func.avg(c.overall).label("mean_overall"),
+                                          func.max(c.overall).label("best"), conceded.label("conceded"),
+                                          *[func.avg(c[k]).label(k) for k in crits])
+                                   .group_by(c.user_id), f, version), "cohort")  # fmt: skip
+        first, latest = _ends(store, conn, f, version)
+        ids = [row.user_id for row in cohort]
+        names: dict[str, str] = {}
+        for k in range(0, len(ids), 900):  # bound parameters stay under SQLite's limit
+            q = select(t.users.c.id, t.users.c.display_name).where(t.users.c.id.in_(ids[k : k + 900]))
+            names.update({r[0]: r[1] for r in _all(conn, q, "names")})
+    heat = {
+        (d.department or "—"): {k: _r1(getattr(d, k)) for k in crits if getattr(d, k) is not None}
+        for d in by_dept
+    }
+
+    def weakest(row: Any) -> str:
+        got = [(float(getattr(row, k)), k) for k in crits if getattr(row, k) is not None]
+        return min(got)[1] if got else ""
+
     return {
         "versions": vs,
         "version": version,
         "headline": {
-            "active_trainees": len({r.user_id for r in per_session}),
-            "sessions": len(per_session),
-            "concession_share": round(
-                sum(1 for r in per_session if (r.conceded or 0) > 0) / len(per_session), 3
-            )
-            if per_session
-            else None,
-            "median_overall": round(median(overalls), 1) if overalls else None,
+            "active_trainees": n_trainees,
+            "sessions": n_sessions,
+            "conceded_sessions": n_conceded,
+            "concession_share": round(n_conceded / n_sessions, 3) if n_sessions else None,
+            "median_overall": None if med is None else round(med, 1),
         },
-        "heat": heat,
+        "departments": sorted(
+            (
+                {
+                    "department": d.department or "—",
+                    "sessions": int(d.n),
+                    "conceded": int(d.conceded or 0),
+                    "share": round(int(d.conceded or 0) / int(d.n), 3),
+                    "mean_overall": _r1(d.mean),
+                }
+                for d in by_dept
+            ),
+            key=lambda d: (-d["conceded"], d["department"]),
+        ),  # fmt: skip
+        "heat": {k: v for k, v in heat.items() if v},
         "cohort": [
             {
-                "user_id": r.user_id,
-                "name": names.get(r.user_id, r.user_id),
-                "department": r.department,
-                "sessions": int(r.sessions),
-                "mean_overall": None if r.mean_overall is None else round(float(r.mean_overall), 1),
-                "weakest": weak.get(r.user_id, ("", 0.0))[0],
+                "user_id": row.user_id,
+                "name": names.get(row.user_id, row.user_id),
+                "department": row.department,
+                "sessions": int(row.sessions),
+                "mean_overall": _r1(row.mean_overall),
+                "first": _r1(first.get(row.user_id)),
+                "best": _r1(row.best),
+                "latest": _r1(latest.get(row.user_id)),
+                "conceded": int(row.conceded or 0),
+                "weakest": weakest(row),
             }
-            for r in sorted(cohort, key=lambda r: (r.department or "", names.get(r.user_id, "")))
+            for row in sorted(cohort, key=lambda x: (x.department or "", names.get(x.user_id, "")))
         ],
     }
 
 
-def weekly_trend(store: Store, f: Filters) -> list[dict[str, Any]]:
-    """The mean achievement per criterion per ISO week (and department), oldest first."""
-    vs = versions(store)
-    version = f.version if f.version in vs else (vs[0] if vs else None)
+def weekly_trend(store: Store, f: Filters, version: str | None = None) -> list[dict[str, Any]]:
+    """The mean achievement per week (starting Monday, JST), oldest first: one series per
+    criterion, or, with a criterion chosen, one per department. ``version``: as ``figures``
+    chose it (else the filter's, or the newest)."""
+    if version is None:
+        _vs, version = _version(store, f)
     if version is None:
         return []
-    c = t.session_criteria.c
+    c = t.session_summary.c
+    out: list[dict[str, Any]] = []
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            _where(select(c.created_at, c.department, c.criterion, c.percent), f, version)
-        ).all()
-    acc: dict[tuple[str, str, str], list[float]] = {}
-    for r in rows:
-        if r.percent is None or (f.criterion and r.criterion != f.criterion):
-            continue
-        y, w, _d = r.created_at.isocalendar()
-        acc.setdefault((f"{y}-W{w:02d}", r.department or "—", r.criterion), []).append(float(r.percent))
-    return [
-        {
-            "week": k[0],
-            "department": k[1],
-            "criterion": k[2],
-            "percent": round(sum(v) / len(v), 1),
-            "n": len(v),
-        }
-        for k, v in sorted(acc.items())
-    ]
+        if f.criterion in t.SUMMARY_CRITERIA:
+            k = f.criterion
+            q = _where(select(c.week, c.department, func.avg(c[k]).label("pct"), func.count(c[k]).label("n"))
+                       .group_by(c.week, c.department).order_by(c.week, c.department), f, version)  # fmt: skip
+            for r in _all(conn, q, "trend by department"):
+                if r.pct is not None:
+                    out.append({"week": str(r.week)[:10], "department": r.department, "criterion": k,
+                                "percent": round(float(r.pct), 1), "n": int(r.n)})  # fmt: skip
+            return out
+        cols = [
+            x for k in t.SUMMARY_CRITERIA for x in (func.avg(c[k]).label(k), func.count(c[k]).label(f"n_{k}"))
+        ]
+        q = _where(select(c.week, *cols).group_by(c.week).order_by(c.week), f, version)
+        for r in _all(conn, q, "trend"):
+            m = r._mapping
+            for k in t.SUMMARY_CRITERIA:
+                if m[k] is not None:
+                    out.append({"week": str(m["week"])[:10], "department": None, "criterion": k,
+                                "percent": round(float(m[k]), 1), "n": int(m[f"n_{k}"])})  # fmt: skip
+    return out

@@ -88,9 +88,18 @@ def _iso(dt: datetime | None) -> str:
 
 
 def session_rows(
-    store: Store, *, since: datetime | None = None, department: str | None = None, pseudonymise: bool = False
+    store: Store,
+    *,
+    since: datetime | None = None,
+    department: str | None = None,
+    pseudonymise: bool = False,
+    until: datetime | None = None,
+    departments: tuple[str, ...] = (),
+    personas: tuple[str, ...] = (),
+    scenario: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every ended or scored top-level session (retries are not attempts), oldest first."""
+    """Every ended or scored top-level session (retries are not attempts), oldest first,
+    started in [``since``, ``until``), in ``department`` / ``departments``, of ``personas``."""
     s, u = t.sessions.c, t.users.c
     q = (
         select(t.sessions, u.username, u.display_name, u.email, u.employee_id)
@@ -101,6 +110,14 @@ def session_rows(
         q = q.where(s.created_at >= since)
     if department:
         q = q.where(s.department == department)
+    if departments:
+        q = q.where(s.department.in_(departments))
+    if until is not None:
+        q = q.where(s.created_at < until)
+    if personas:
+        q = q.where(s.persona_id.in_(personas))
+    if scenario:
+        q = q.where(s.scenario == scenario)
     with store.engine.connect() as conn:
         rows = conn.execute(q.order_by(s.created_at, s.id)).mappings().all()
     key = _key(store) if pseudonymise else b""

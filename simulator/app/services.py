@@ -581,11 +581,17 @@ class Services:
         ):
             raise AccessDenied("assignments")
         published = self.catalog.published()
+        scope = permissions.departments_of(viewer)
         out = []
         for a in self.store.all_assignments():
             if a["user_id"]:
+                owner = self.store.get_user(a["user_id"])
+                if scope is not None and owner.department not in scope:
+                    continue
                 targets = [a["user_id"]]
             else:
+                if scope is not None and (a["department"] or "") not in scope:
+                    continue
                 targets = [u.id for u in self.store.users_in(a["department"] or "") if u.role == "trainee"]
             done = self.store.completed_after(targets, a["persona_id"], a["created_at"])
             p = published.get(a["persona_id"])
@@ -595,6 +601,8 @@ class Services:
                     "title": p.title if p else a["persona_id"],
                     "total": len(targets),
                     "completed": len(done),
+                    "targets": targets,
+                    "done": sorted(done),
                 }
             )
         return out
@@ -772,6 +780,10 @@ class Services:
         department: str | None = None,
         pseudonymise: bool = False,
         per: str = "session",
+        until: datetime | None = None,
+        departments: tuple[str, ...] = (),
+        personas: tuple[str, ...] = (),
+        scenario: str | None = None,
     ) -> str:
         """CSV (per session or per session × criterion) or xAPI statements (a JSON array)."""
         import json
@@ -780,15 +792,19 @@ class Services:
 
         permissions.require(viewer, Capability.export)
         scope = permissions.departments_of(viewer)
-        if scope is not None and department and department not in scope:
-            raise AccessDenied(f"department {department}")
-        rows = ex.session_rows(self.store, since=since, department=department, pseudonymise=pseudonymise)
+        for d in (department, *departments):
+            if scope is not None and d and d not in scope:
+                raise AccessDenied(f"department {d}")
+        rows = ex.session_rows(self.store, since=since, department=department, pseudonymise=pseudonymise,
+                               until=until, departments=departments, personas=personas, scenario=scenario)  # fmt: skip
         if scope is not None:  # a department-scoped HR account exports its departments only
             rows = [r for r in rows if r["department"] in scope]
         self.store.audit(
             viewer, "export",
-            detail={"kind": kind, "per": per, "department": department, "since": since.isoformat() if since else None,
-                    "pseudonymised": pseudonymise, "rows": len(rows)},
+            detail={"kind": kind, "per": per, "department": department, "departments": list(departments),
+                    "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+                    "personas": list(personas), "scenario": scenario, "pseudonymised": pseudonymise,
+                    "rows": len(rows)},
         )  # fmt: skip
         if kind == "xapi":
             return json.dumps(ex.statements(rows), ensure_ascii=False, indent=2) + "\n"
@@ -806,15 +822,52 @@ class Services:
         permissions.require(viewer, Capability.view_dashboards)
         f = replace(filters or db.Filters(), scope=tuple(viewer.scope))
         out = db.figures(self.store, f)
-        out["trend"] = db.weekly_trend(self.store, f)
+        out["trend"] = db.weekly_trend(self.store, f, out["version"]) if out["version"] else []
         return out
 
     def audit_log(
-        self, viewer: User, *, subject_user_id: str | None = None, action: str | None = None
+        self,
+        viewer: User,
+        *,
+        subject_user_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """The audit log (人事・総務, 管理者)."""
+        """The audit log (人事・総務, 管理者); a department-scoped account reads the entries about
+        people in its departments, and its own actions."""
         permissions.require(viewer, Capability.read_audit_log)
-        return self.store.audit_entries(subject_user_id=subject_user_id, action=action)
+        return self.store.audit_entries(
+            subject_user_id=subject_user_id, actor_id=actor_id, action=action, since=since, until=until,
+            departments=permissions.departments_of(viewer), own_id=viewer.id,
+        )  # fmt: skip
+
+    def departments(self, viewer: User) -> list[str]:
+        """The departments staff may filter by (a scoped account: its own)."""
+        scope = permissions.departments_of(viewer)
+        known = sorted({u.department for u in self.store.list_users() if u.department})
+        return [d for d in known if scope is None or d in scope]
+
+    def sessions_of(self, viewer: User, user_id: str) -> list[dict[str, Any]]:
+        """One trainee's sessions for the dashboard's drill-down (in the viewer's scope)."""
+        permissions.require(viewer, Capability.view_dashboards)
+        owner = self.store.get_user(user_id)
+        if not permissions.in_scope(viewer, owner.department):
+            raise AccessDenied("department")
+        return self.store.list_sessions(user_id=user_id)
+
+    def assignment_completion(self, viewer: User, status: list[dict[str, Any]]) -> dict[str, str]:
+        """Per trainee, 「完了 / 割り当て」 over the assignments in ``status``."""
+        permissions.require(viewer, Capability.view_dashboards)
+        total: dict[str, int] = {}
+        done: dict[str, int] = {}
+        for a in status:
+            for uid in a["targets"]:
+                total[uid] = total.get(uid, 0) + 1
+            for uid in a["done"]:
+                done[uid] = done.get(uid, 0) + 1
+        return {uid: f"{done.get(uid, 0)} / {n}" for uid, n in total.items()}
 
     def who_viewed_mine(self, user: User) -> list[dict[str, Any]]:
         """Who viewed the user's own sessions (the manual's privacy: a trainee may know)."""

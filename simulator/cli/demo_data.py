@@ -16,4 +16,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dd.add_argument("--trainees", type=int, default=5)
     dd.add_argument("--sessions", type=int, default=3, help="受講者1人あたり / per trainee")
     dd.add_argument("--seed", type=int, default=0)
+    dd.add_argument("--departments", type=int, default=3, help="部署の数（1〜20） / number of departments")
+    dd.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="この日数に散らばらせる / spread the sessions over this many days",
+    )
+    dd.add_argument(
+        "--fast",
+        action="store_true",
+        help="雛形セッションの複製で作る（500件を超えると自動） / copy template sessions (automatic above 500)",
+    )
     dd.set_defaults(func=cmd_demo_data)

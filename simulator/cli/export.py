@@ -14,16 +14,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     from simulator.app import exports as ex
     from simulator.store import Store
 
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
-        except ValueError:
-            print(f"--since は 2026-04-01 のような日付です / bad date {args.since!r}", file=sys.stderr)
-            return EXIT_BAD_DATA
+    dates: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        value = getattr(args, name, None)
+        dates[name] = None
+        if value:
+            try:
+                dates[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            except ValueError:
+                print(f"--{name} は 2026-04-01 のような日付です / bad date {value!r}", file=sys.stderr)
+                return EXIT_BAD_DATA
     store = Store()
     try:
-        rows = ex.session_rows(store, since=since, department=args.department, pseudonymise=args.pseudonymise)
+        rows = ex.session_rows(store, since=dates["since"], until=dates["until"], department=args.department,
+                               pseudonymise=args.pseudonymise)  # fmt: skip
     finally:
         store.engine.dispose()
     if args.kind == "xapi":
@@ -45,6 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ex.add_argument("kind", choices=["csv", "xapi"])
     ex.add_argument(
         "--since", default=None, help="この日以降に始めたセッション（YYYY-MM-DD） / sessions since"
+    )
+    ex.add_argument(
+        "--until", default=None, help="この日より前に始めたセッション（YYYY-MM-DD） / sessions before"
     )
     ex.add_argument("--department", default=None, help="部署 / department")
     ex.add_argument(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -521,9 +521,15 @@ class Store:
         subject_user_id: str | None = None,
         actor_id: str | None = None,
         action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        departments: list[str] | None = None,
+        own_id: str | None = None,
         limit: int = 500,
     ) -> list[dict[str, Any]]:
-        """Entries newest first, with the actor's and the subject's names."""
+        """Entries newest first, with the actor's and the subject's names (and the subject's
+        department). ``departments``: only entries about people in them (and ``own_id``'s own
+        actions)."""
         actor = t.users.alias("actor")
         subject = t.users.alias("subject")
         a = t.audit_log.c
@@ -532,6 +538,7 @@ class Store:
                 t.audit_log,
                 actor.c.display_name.label("actor_name"),
                 subject.c.display_name.label("subject_name"),
+                subject.c.department.label("subject_department"),
             )
             .join(actor, actor.c.id == a.actor_id)
             .outerjoin(subject, subject.c.id == a.subject_user_id)
@@ -542,6 +549,13 @@ class Store:
             q = q.where(a.actor_id == actor_id)
         if action:
             q = q.where(a.action == action)
+        if since is not None:
+            q = q.where(a.at >= since)
+        if until is not None:
+            q = q.where(a.at < until)
+        if departments is not None:
+            mine = a.actor_id == own_id if own_id else false()
+            q = q.where(or_(subject.c.department.in_(departments), mine))
         q = q.order_by(a.at.desc(), a.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings().all()]
@@ -720,6 +734,20 @@ class Store:
         ]
         if rows:
             conn.execute(t.session_criteria.insert(), rows)
+        conn.execute(t.session_summary.delete().where(t.session_summary.c.session_id == session_id))
+        created = _aware(h.created_at)
+        firm = score.criteria.get("firm") or {}
+        conn.execute(
+            t.session_summary.insert().values(
+                session_id=session_id, user_id=h.user_id, department=h.department, scenario=h.scenario,
+                persona_id=h.persona_id, persona_version=h.persona_version, difficulty=h.difficulty,
+                branch=h.parent_id is not None, rubric_id=score.rubric_id, rubric_version=score.rubric_version,
+                judge=(score.judges or [""])[0], rule_version=score.rule_version, created_at=created,
+                week=week_of(created), overall=score.overall, conceded=int(firm.get("violations") or 0),
+                reviewed=reviewed,
+                **{c: (score.criteria.get(c) or {}).get("percent") for c in t.SUMMARY_CRITERIA},
+            )
+        )  # fmt: skip
 
     def criterion_rows(
         self, *, user_id: str | None = None, scenario: str | None = None, limit: int = 5000
@@ -897,6 +925,12 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings().all()]
+
+
+def week_of(dt: datetime) -> date:
+    """The Monday (JST) of the week ``dt`` falls in: HR's weekly trend counts weeks in Japan."""
+    d = _aware(dt) + timedelta(hours=9)
+    return (d - timedelta(days=d.weekday())).date()
 
 
 def _aware(dt: datetime) -> datetime:

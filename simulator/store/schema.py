@@ -192,6 +192,42 @@ session_criteria = Table(
     Index("ix_session_criteria_criterion_created", "criterion", "created_at"),
 )
 
+# one row per session, written with its stored score beside ``session_criteria``: the narrow
+# table HR's dashboard aggregates. Each index leads with the version (scores of different
+# versions are never mixed) and covers every column a dashboard query reads, so the queries are
+# index-only scans (under 200 ms at 100,000 sessions on SQLite: BENCHMARKS.md)
+SUMMARY_FILTERS = ("created_at", "persona_id", "scenario", "difficulty")
+SUMMARY_CRITERIA = ("calm", "firm", "contract", "record", "escalation")  # achievement (%) per criterion
+_VERSION = ("rubric_id", "rubric_version", "judge", "branch")
+session_summary = Table(
+    "session_summary",
+    metadata,
+    Column("session_id", String(32), ForeignKey("sessions.id"), primary_key=True),
+    Column("user_id", String(32), nullable=False),
+    Column("department", String(128), nullable=False),
+    Column("scenario", String(40), nullable=False),
+    Column("persona_id", String(64), nullable=False),
+    Column("persona_version", Integer, nullable=False),
+    Column("difficulty", String(16), nullable=False),
+    Column("branch", Boolean, nullable=False),
+    Column("rubric_id", String(64), nullable=False),
+    Column("rubric_version", Integer, nullable=False),
+    Column("judge", String(128), nullable=False),
+    Column("rule_version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("week", Date, nullable=False),  # the Monday (JST) of the week it started in
+    Column("overall", Float, nullable=True),
+    Column("conceded", Integer, nullable=False),  # replies that gave in (毅然's violations)
+    Column("reviewed", Boolean, nullable=False),
+    *[Column(c, Float, nullable=True) for c in SUMMARY_CRITERIA],
+    Index("ix_session_summary_department", *_VERSION, "department", *SUMMARY_FILTERS, "user_id", "conceded",
+          "overall", *SUMMARY_CRITERIA),
+    Index("ix_session_summary_user", *_VERSION, "user_id", *SUMMARY_FILTERS, "department", "conceded", "overall",
+          *SUMMARY_CRITERIA),
+    Index("ix_session_summary_week", *_VERSION, "week", "department", *SUMMARY_FILTERS, *SUMMARY_CRITERIA),
+    Index("ix_session_summary_overall", *_VERSION, "overall", "department", *SUMMARY_FILTERS, "user_id"),
+)  # fmt: skip
+
 # append-only: who viewed whose session, overrides, exports, account changes
 audit_log = Table(
     "audit_log",

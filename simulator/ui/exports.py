@@ -8,6 +8,7 @@ file (and whatever a user explicitly asked the CLI to write).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -26,6 +27,21 @@ def url_for(session_id: str, fmt: str) -> str:
 
 
 PERSONA_ROUTE = "/kasuhara/persona"
+EXPORT_ROUTE = "/kasuhara/export"
+
+
+def parse_day(text: str) -> datetime | None:
+    """``2026-04-01`` as midnight UTC; empty: None; anything else: ``ValueError``."""
+    text = (text or "").strip()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+
+
+def export_url(name: str, **params: Any) -> str:
+    """The results export with these filters (lists repeat their parameter)."""
+    from urllib.parse import urlencode
+
+    pairs = [(k, v) for k, vs in params.items() for v in (vs if isinstance(vs, list | tuple) else [vs]) if v]
+    return f"{EXPORT_ROUTE}/{name}" + (f"?{urlencode(pairs)}" if pairs else "")
 
 
 def persona_url(persona_id: str, version: int, fmt: str) -> str:
@@ -105,9 +121,47 @@ def install(app: Any, services: Services) -> None:
                      "Cache-Control": "no-store"},
         )  # fmt: skip
 
+    def results_file(name: str, request: Request) -> Response:
+        """``/kasuhara/export/sessions.csv``, ``criteria.csv`` or ``xapi.json`` with the dashboard's
+        filters as query parameters (``department`` and ``persona`` may repeat)."""
+        kinds = {"sessions.csv": ("csv", "session"), "criteria.csv": ("csv", "criterion"),
+                 "xapi.json": ("xapi", "session")}  # fmt: skip
+        if name not in kinds:
+            return PlainTextResponse(
+                "sessions.csv・criteria.csv・xapi.json のいずれかです / unknown export", 404
+            )
+        kind, per = kinds[name]
+        qp = request.query_params
+        try:
+            user = services.user(_signed_in(app, request))
+        except AccessDenied:
+            return PlainTextResponse("サインインしてください / please sign in", status_code=401)
+        try:
+            dates = {k: parse_day(qp.get(k, "")) for k in ("since", "until")}
+        except ValueError:
+            return PlainTextResponse("日付は 2026-04-01 の形で指定してください / bad date", status_code=400)
+        try:
+            body = services.export(
+                user, kind, per=per, since=dates["since"], until=dates["until"],
+                departments=tuple(d for d in qp.getlist("department") if d),
+                personas=tuple(p for p in qp.getlist("persona") if p), scenario=qp.get("scenario") or None,
+                pseudonymise=qp.get("pseudonymise") in ("1", "true"),
+            )  # fmt: skip
+        except AccessDenied:
+            return PlainTextResponse("書き出す権限がありません / not allowed", status_code=403)
+        stamp = datetime.now(UTC).strftime("%Y%m%d")
+        media = "application/json" if kind == "xapi" else "text/csv"
+        return Response(
+            body.encode("utf-8"),
+            media_type=f"{media}; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="kasuhara-{stamp}-{name}"',
+                     "Cache-Control": "no-store"},
+        )  # fmt: skip
+
+    app.add_api_route(EXPORT_ROUTE + "/{name}", results_file, methods=["GET"])
     app.add_api_route("/kasuhara/overrides.jsonl", overrides_file, methods=["GET"])
     app.add_api_route(ROUTE + "/{session_id}.{fmt}", report_file, methods=["GET"])
     app.add_api_route(PERSONA_ROUTE + "/{persona_id}/{version}.{ext}", persona_file, methods=["GET"])
     # Gradio's catch-all routes were registered first: put these ahead of them
-    for _ in range(3):
+    for _ in range(4):
         app.router.routes.insert(0, app.router.routes.pop())

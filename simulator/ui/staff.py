@@ -410,11 +410,33 @@ def _heat_html(heat: dict[str, dict[str, float | None]]) -> str:
     return f'<table id="dash-heat-table"><thead><tr><th>部署</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def group_personas(services: Services, group: str) -> tuple[str, ...]:
+    """The persona ids of a group (営業担当 / サポート担当), over every stored persona."""
+    from simulator.app.dashboard import persona_group
+
+    if not group:
+        return ()
+    return tuple(sorted(pid for pid, p in services.catalog.all_latest().items() if persona_group(p) == group))
+
+
+def _dept_rows(depts: list[dict[str, Any]]) -> list[list[Any]]:
+    return [
+        [d["department"], d["sessions"], d["conceded"], f"{d['share'] * 100:.0f}%",
+         "—" if d["mean_overall"] is None else d["mean_overall"]]
+        for d in depts
+    ]  # fmt: skip
+
+
+def _pct(v: float | None) -> Any:
+    return "—" if v is None else v
+
+
 def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
     """``saved``: a ``gr.BrowserState`` made outside the tabs (a hidden tab's is never mounted)."""
     import pandas as pd
 
-    from simulator.app.dashboard import Filters
+    from simulator.app.dashboard import GROUPS, PERIODS, Filters, period_bounds
+    from simulator.ui.exports import export_url, parse_day
 
     gr.Markdown(S.DASH_TITLE)
     with gr.Row():
@@ -423,20 +445,30 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
         )
         scenario = gr.Dropdown(label="場面", choices=[("すべて", ""), *[(v, k.value) for k, v in SCENARIO_LABELS.items()]],
                                value="", elem_id="dash-scenario", scale=2)  # fmt: skip
+        group = gr.Dropdown(label="担当", choices=[(v, k) for k, v in GROUPS.items()], value="",
+                            elem_id="dash-group", scale=1)  # fmt: skip
         difficulty = gr.Dropdown(label="難易度", choices=[("すべて", ""), ("標準", "standard"), ("強硬", "hard")], value="",
                                  elem_id="dash-difficulty", scale=1)  # fmt: skip
         criterion = gr.Dropdown(label="基準", choices=[("すべて", ""), *[(v, k.value) for k, v in CRITERION_LABELS.items()]],
                                 value="", elem_id="dash-criterion", scale=1)  # fmt: skip
     with gr.Row():
+        period = gr.Dropdown(label="期間", choices=[(v, k) for k, v in PERIODS.items()], value="",
+                             elem_id="dash-period", scale=1)  # fmt: skip
         since = gr.Textbox(label="開始日（YYYY-MM-DD）", elem_id="dash-since", scale=1)
         until = gr.Textbox(label="終了日（この日の前まで）", elem_id="dash-until", scale=1)
         version = gr.Dropdown(label=S.DASH_VERSION, choices=[], elem_id="dash-version", scale=3)
         show = gr.Button(S.DASH_SHOW, variant="primary", elem_id="dash-show", scale=1)
     headline = gr.Markdown(elem_id="dash-headline")
+    downloads = gr.HTML(elem_id="dash-downloads")
+    gr.Markdown(S.DASH_DEPTS_TITLE)
+    dept_table = gr.Dataframe(headers=S.DASH_DEPTS, interactive=False, elem_id="dash-depts", wrap=True,
+                              max_height=320)  # fmt: skip
     heat = gr.HTML(elem_id="dash-heat")
     trend = gr.LinePlot(x="週", y="達成度", color="系列", y_lim=[0, 100], elem_id="dash-trend", height=300,
-                        x_title="週（ISO）", y_title="達成度（%）")  # fmt: skip
-    cohort = gr.Dataframe(headers=S.DASH_COHORT, interactive=False, elem_id="dash-cohort", wrap=True)
+                        x_title="週（月曜はじまり）", y_title="達成度（%）")  # fmt: skip
+    gr.Markdown(S.DASH_COHORT_TITLE)
+    cohort = gr.Dataframe(headers=S.DASH_COHORT, interactive=False, elem_id="dash-cohort", wrap=True,
+                          max_height=420)  # fmt: skip
     # drill-down: cohort → person → session (read-only; each view is written to the audit log)
     with gr.Row():
         person = gr.Dropdown(
@@ -448,15 +480,21 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
         open_session = gr.Button(S.REVIEW_OPEN, elem_id="dash-open", scale=1)
     session_report = gr.HTML(elem_id="dash-report")
 
+    def set_period(name: str) -> list[str]:
+        start, end = period_bounds(name or "", local_time(datetime.now(UTC)).date())
+        return [start.isoformat() if start else "", end.isoformat() if end else ""]
+
+    period.input(set_period, [period], [since, until], api_visibility="private")
+
     def person_sessions(uid: str | None, request: gr.Request) -> Any:
         user = staff_user(services, request, Capability.view_dashboards)
         if not uid:
             return gr.update(choices=[], value=None)
-        rows = [r for r in services.review_list(user) if r["user_id"] == uid and not r["parent_id"]]
+        rows = [r for r in services.sessions_of(user, uid) if not r["parent_id"]]
         choices = [
             (f"{local_time(r['created_at']):%Y-%m-%d %H:%M} {SCENARIO_LABELS[ScenarioId(r['scenario'])]}"
              f"（{'—' if effective_overall(r) is None else f'{effective_overall(r):.0f}%'}）", r["id"])
-            for r in rows
+            for r in reversed(rows)
         ]  # fmt: skip
         return gr.update(choices=choices, value=None)
 
@@ -477,19 +515,16 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
     open_session.click(show_session, [session], [session_report], api_name="dashboard_open")
 
     def _date(text: str) -> datetime | None:
-        text = (text or "").strip()
-        if not text:
-            return None
         try:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return parse_day(text)
         except ValueError:
             fail(S.ASSIGN_BAD_DATE)
 
-    def compute(
-        user: Any, depts: list[str] | None, sc: str, diff: str, crit: str, s: str, u: str, v: str | None
-    ) -> list[Any]:
-        f = Filters(departments=tuple(depts or ()), scenario=sc or None, difficulty=diff or None, criterion=crit or None,
-                    version=v or None, since=_date(s), until=_date(u))  # fmt: skip
+    def compute(user: Any, depts: list[str] | None, sc: str, grp: str, diff: str, crit: str, s: str, u: str,
+                v: str | None) -> list[Any]:  # fmt: skip
+        personas = group_personas(services, grp or "")
+        f = Filters(departments=tuple(depts or ()), scenario=sc or None, personas=personas, difficulty=diff or None,
+                    criterion=crit or None, version=v or None, since=_date(s), until=_date(u))  # fmt: skip
         d = services.dashboard(user, f)
         h = d["headline"]
         share = "—" if h.get("concession_share") is None else f"{h['concession_share'] * 100:.0f}%"
@@ -498,33 +533,58 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
         completion = f"{sum(a['completed'] for a in done)} / {sum(a['total'] for a in done)}" if done else "—"
         md = S.DASH_HEADLINE.format(
             trainees=h.get("active_trainees", 0), sessions=h.get("sessions", 0), share=share, median=med,
-            completion=completion, version=d["version"] or "—",
+            completion=completion, version=d["version"] or "—", conceded=h.get("conceded_sessions", 0),
         )  # fmt: skip
         frame = pd.DataFrame(
             [{"週": x["week"], "達成度": x["percent"],
-              "系列": f"{x['department']}・{CRITERION_LABELS[CriterionId(x['criterion'])]}"} for x in d["trend"]]
+              "系列": x["department"] if crit else CRITERION_LABELS[CriterionId(x["criterion"])]} for x in d["trend"]]
             or {"週": pd.Series([], dtype="object"), "達成度": pd.Series([], dtype="float64"),
                 "系列": pd.Series([], dtype="object")}
         )  # fmt: skip
+        per_user = services.assignment_completion(user, done)
         rows = [
-            [r["name"], r["department"] or "—", r["sessions"], "—" if r["mean_overall"] is None else r["mean_overall"],
-             CRITERION_LABELS[CriterionId(r["weakest"])] if r["weakest"] else "—"]
+            [r["name"], r["department"] or "—", r["sessions"], _pct(r["mean_overall"]), _pct(r["first"]),
+             _pct(r["best"]), _pct(r["latest"]), r["conceded"],
+             CRITERION_LABELS[CriterionId(r["weakest"])] if r["weakest"] else "—",
+             per_user.get(r["user_id"], "—")]
             for r in d["cohort"]
         ]  # fmt: skip
         people = [(f"{r['name']}（{r['department'] or '—'}）", r["user_id"]) for r in d["cohort"]]
-        return [md, _heat_html(d["heat"]), frame, rows, gr.update(choices=d["versions"], value=d["version"]),
-                gr.update(choices=people, value=None)]  # fmt: skip
+        params = {"department": list(depts or []), "since": s.strip(), "until": u.strip(), "persona": list(personas),
+                  "scenario": sc}  # fmt: skip
+        links = (
+            f'<p class="kr-downloads">{S.DASH_EXPORT}: '
+            f'<a id="dash-export-csv" class="kr-download" href="{html.escape(export_url("sessions.csv", **params))}" download>'
+            f"CSV（セッションごと）</a> "
+            f'<a id="dash-export-criteria" class="kr-download" href="{html.escape(export_url("criteria.csv", **params))}" download>'
+            f"CSV（セッション×基準）</a> "
+            f'<a id="dash-export-xapi" class="kr-download" href="{html.escape(export_url("xapi.json", **params))}" download>'
+            f"xAPI（JSON）</a></p>"
+        )  # fmt: skip
+        plot = gr.LinePlot(value=frame, x="週", y="達成度", color="系列")  # a new legend with every view
+        return [md, links, _dept_rows(d["departments"]), _heat_html(d["heat"]), plot, rows,
+                gr.update(choices=d["versions"], value=d["version"]), gr.update(choices=people, value=None)]  # fmt: skip
 
-    outputs = [headline, heat, trend, cohort, version, person]
+    outputs = [headline, downloads, dept_table, heat, trend, cohort, version, person]
+    keys = (
+        "departments",
+        "scenario",
+        "group",
+        "difficulty",
+        "criterion",
+        "period",
+        "since",
+        "until",
+        "version",
+    )
 
-    def do_show(depts: list[str] | None, sc: str, diff: str, crit: str, s: str, u: str, v: str | None,
-                request: gr.Request) -> list[Any]:  # fmt: skip
+    def do_show(depts: list[str] | None, sc: str, grp: str, diff: str, crit: str, per: str, s: str, u: str,
+                v: str | None, request: gr.Request) -> list[Any]:  # fmt: skip
         user = staff_user(services, request, Capability.view_dashboards)
-        kept = {"departments": depts or [], "scenario": sc, "difficulty": diff, "criterion": crit, "since": s,
-                "until": u, "version": v}  # fmt: skip
-        return [*compute(user, depts, sc, diff, crit, s, u, v), kept]
+        kept = dict(zip(keys, (depts or [], sc, grp, diff, crit, per, s, u, v), strict=True))
+        return [*compute(user, depts, sc, grp, diff, crit, s, u, v), kept]
 
-    inputs = [departments, scenario, difficulty, criterion, since, until, version]
+    inputs = [departments, scenario, group, difficulty, criterion, period, since, until, version]
     show.click(do_show, inputs, [*outputs, saved], api_name="dashboard")
 
     def restore(kept: dict[str, Any] | None, request: gr.Request) -> list[Any]:
@@ -533,11 +593,13 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
         if Capability.view_dashboards not in services.capabilities(user):
             return [gr.skip()] * (len(inputs) - 1 + len(outputs))
         k = kept or {}
-        depts = sorted({u.department for u in services.store.list_users() if u.department})
-        values = [k.get("departments") or [], k.get("scenario", ""), k.get("difficulty", ""), k.get("criterion", ""),
-                  k.get("since", ""), k.get("until", ""), k.get("version")]  # fmt: skip
-        shown = compute(user, *values)
-        return [gr.update(choices=depts, value=values[0]), *values[1:6], *shown]
+        depts = services.departments(user)
+        values: list[Any] = [k.get(n) or ([] if n == "departments" else ("" if n != "version" else None))
+                             for n in keys]  # fmt: skip
+        if values[5]:  # a named period moves with the calendar
+            values[6], values[7] = set_period(values[5])
+        shown = compute(user, *values[:5], *values[6:])
+        return [gr.update(choices=depts, value=values[0]), *values[1:8], *shown]
 
     # the version dropdown is set by the figures (it lists the versions the data holds)
     return {"restore": restore, "inputs": [saved], "outputs": [*inputs[:-1], *outputs]}

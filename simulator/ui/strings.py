@@ -223,9 +223,14 @@ DASH_VERSION = "ルーブリックと判定器の版（版の違う採点は混�
 DASH_SHOW = "表示"
 DASH_EMPTY = "この条件の採点はありません。"
 DASH_HEADLINE = (
-    "**受講者** {trainees} 人　**セッション** {sessions} 件　**譲歩のあったセッション** {share}　"
+    "**受講者** {trainees} 人　**セッション** {sessions} 件　**譲歩のあったセッション** {conceded} 件（{share}）　"
     "**総合評価の中央値** {median}　**割り当ての完了** {completion}\n\n<small>表示中の版: {version}</small>"
 )
-DASH_COHORT = ["受講者", "部署", "セッション", "平均の総合評価（%）", "いちばん弱い基準"]
+DASH_COHORT = ["受講者", "部署", "セッション", "平均（%）", "初回（%）", "最高（%）", "最新（%）", "譲歩のあったセッション",
+               "いちばん弱い基準", "割り当ての完了"]  # fmt: skip
+DASH_COHORT_TITLE = "#### 受講者ごと（列名を押すと並べ替え。初回・最高・最新は絞り込みの範囲で）"
+DASH_DEPTS_TITLE = "#### 部署ごとの譲歩（譲歩のあったセッションが多い順）"
+DASH_DEPTS = ["部署", "セッション", "譲歩のあったセッション", "譲歩率", "平均の総合評価（%）"]
+DASH_EXPORT = "この条件で書き出す"
 DASH_PERSON = "受講者（一覧から）"
 DASH_SESSION = "その人のセッション"
