@@ -410,6 +410,10 @@ def _heat_html(heat: dict[str, dict[str, float | None]]) -> str:
     return f'<table id="dash-heat-table"><thead><tr><th>部署</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#ff9da6",
+           "#bab0ac")  # fmt: skip
+
+
 def group_personas(services: Services, group: str) -> tuple[str, ...]:
     """The persona ids of a group (営業担当 / サポート担当), over every stored persona."""
     from simulator.app.dashboard import persona_group
@@ -561,7 +565,10 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
             f'<a id="dash-export-xapi" class="kr-download" href="{html.escape(export_url("xapi.json", **params))}" download>'
             f"xAPI（JSON）</a></p>"
         )  # fmt: skip
-        plot = gr.LinePlot(value=frame, x="週", y="達成度", color="系列")  # a new legend with every view
+        # the colours named for this view's series: without them the legend kept the previous view's
+        series = list(dict.fromkeys(frame["系列"].tolist()))
+        plot = gr.LinePlot(value=frame, color_map={n: PALETTE[i % len(PALETTE)] for i, n in enumerate(series)},
+                           colors_in_legend=series or None)  # fmt: skip
         return [md, links, _dept_rows(d["departments"]), _heat_html(d["heat"]), plot, rows,
                 gr.update(choices=d["versions"], value=d["version"]), gr.update(choices=people, value=None)]  # fmt: skip
 

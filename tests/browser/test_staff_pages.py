@@ -296,6 +296,45 @@ def test_hr_filters_the_dashboard_and_the_view_is_kept(
     expect(page.locator("#dash-heat")).not_to_contain_text("開発部")
     expect(page.locator("#dash-cohort")).to_contain_text("佐藤 花子")
     expect(page.locator("#dash-trend")).to_be_visible()
+    expect(page.locator("#dash-depts")).to_contain_text("営業部")
+    # the sales personas this quarter: the period fills the dates; a criterion makes one line per department
+    page.locator("#dash-group input").click()
+    page.get_by_role("option", name="営業担当の場面").click()
+    page.locator("#dash-period input").click()
+    page.get_by_role("option", name="今四半期").click()
+    expect(page.locator("#dash-since textarea, #dash-since input").first).to_have_value(
+        re.compile(r"^\d{4}-\d{2}-01$")
+    )
+    page.locator("#dash-criterion input").click()
+    page.get_by_role("option", name="毅然", exact=True).click()
+    page.locator("#dash-show").click()
+    expect(page.locator("#dash-headline")).to_contain_text("セッション 1 件", timeout=20_000)
+    expect(page.locator("#dash-heat")).to_contain_text("毅然")
+    expect(page.locator("#dash-heat")).not_to_contain_text("冷静")
+    legend = page.locator("#dash-trend")
+    expect(legend).to_contain_text(
+        "営業部", timeout=20_000
+    )  # the legend follows this view, not the one before
+    expect(legend).not_to_contain_text("冷静")
+    shoot(page, screenshots / "39_dashboard_filtered.png")
+    # export this view: the files download and parse
+    import csv
+    import io
+
+    with page.expect_download() as dl:
+        page.locator("#dash-export-csv").click()
+    raw = Path(dl.value.path()).read_bytes()
+    assert raw.startswith("\ufeff".encode()), "Excel reads Japanese with the BOM"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert (
+        rows and {r["department"] for r in rows} == {"営業部"} and {r["name"] for r in rows} == {"佐藤 花子"}
+    )
+    with page.expect_download() as dl:
+        page.locator("#dash-export-xapi").click()
+    statements = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    assert len(statements) == len(rows)
+    assert all(st["verb"]["id"].endswith(("completed", "attempted")) for st in statements)
+    assert all(st["context"]["registration"] for st in statements)
     # drill down: cohort → person → session, read-only and audited
     page.locator("#dash-person input").click()
     page.get_by_role("option").filter(has_text="佐藤 花子").first.click()
