@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from datetime import date
 
 import pytest
 
@@ -160,5 +161,39 @@ def test_a_department_scoped_hr_account_sees_only_its_departments(svc: Services)
     assert "開発 花子" not in svc.export(hr, "csv") and "営業 太郎" in svc.export(hr, "csv")
     with pytest.raises(AccessDenied):
         svc.export(hr, "csv", department="開発部")
+    with pytest.raises(AccessDenied):
+        svc.export(hr, "xapi", departments=("営業部", "開発部"))
+    # the audit log and the assignments it reads: its departments only
+    trainer = svc.store.add_user("trainer", "password-r1", role="trainer", display_name="研修 太郎")
+    svc.report(trainer, s_sales.id)
+    svc.report(trainer, s_dev.id)
+    assert {e["subject_name"] for e in svc.audit_log(hr) if e["action"] == "view_session"} == {"営業 太郎"}
+    assert [e["action"] for e in svc.audit_log(hr, actor_id=hr.id)][0] == "export", "its own actions stay"
+    svc.assign(trainer, PERSONA, date(2099, 1, 1), department="営業部")
+    svc.assign(trainer, PERSONA, date(2099, 1, 1), department="開発部")
+    assert [a["department"] for a in svc.assignment_status(hr)] == ["営業部"]
     svc.store.set_scope("hr_sales", [])
     assert svc.load(svc.store.get_user(hr.id), s_dev.id).id == s_dev.id, "an empty scope is every department"
+    assert {e["subject_name"] for e in svc.audit_log(svc.store.get_user(hr.id)) if e["subject_name"]} >= {
+        "営業 太郎",
+        "開発 花子",
+    }
+
+
+def test_the_audit_log_filters_by_who_whose_what_and_when(svc: Services) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    a = svc.store.add_user("a", "password-a1", department="営業部", display_name="営業 太郎")
+    b = svc.store.add_user("b", "password-b1", department="開発部", display_name="開発 花子")
+    trainer = svc.store.add_user("trainer", "password-r1", role="trainer", display_name="研修 太郎")
+    hr = svc.store.add_user("hr", "password-h1", role="hr", display_name="人事 次郎")
+    sa, sb = svc.start(a, PERSONA, seed=1), svc.start(b, PERSONA, seed=2)
+    svc.load(trainer, sa.id)
+    svc.report(hr, sb.id)
+    svc.export(hr, "csv")
+    assert [e["subject_name"] for e in svc.audit_log(hr, subject_user_id=b.id)] == ["開発 花子"]
+    assert [e["actor_name"] for e in svc.audit_log(hr, actor_id=trainer.id)] == ["研修 太郎"]
+    assert [e["action"] for e in svc.audit_log(hr, action="export")] == ["export"]
+    now = datetime.now(UTC)
+    assert len(svc.audit_log(hr, since=now - timedelta(minutes=5))) == 3
+    assert svc.audit_log(hr, until=now - timedelta(days=1)) == []

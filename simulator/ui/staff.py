@@ -138,19 +138,48 @@ def build_review(services: Services) -> dict[str, Any]:
     return {"load": load, "outputs": [table, pick]}
 
 
-def audit_rows(services: Services, viewer: Any, action: str | None = None) -> list[list[Any]]:
+def audit_rows(
+    services: Services,
+    viewer: Any,
+    action: str | None = None,
+    actor: str = "",
+    subject: str = "",
+    since: str = "",
+    until: str = "",
+) -> list[list[Any]]:
+    """The entries the viewer may read, filtered; ``actor`` / ``subject`` are user names."""
+    from simulator.ui.exports import parse_day
+
+    ids: dict[str, str | None] = {}
+    for key, name in (("actor", actor), ("subject", subject)):
+        name = (name or "").strip()
+        ids[key] = None
+        if name:
+            u = services.store.find_user(name)
+            if u is None:
+                fail(S.AUDIT_NO_USER.format(name=name))
+            ids[key] = u.id
+    try:
+        start, end = parse_day(since), parse_day(until)
+    except ValueError:
+        fail(S.ASSIGN_BAD_DATE)
     out = []
-    for e in services.audit_log(viewer, action=action or None):
+    entries = services.audit_log(viewer, action=action or None, actor_id=ids["actor"], subject_user_id=ids["subject"],
+                                 since=start, until=end)  # fmt: skip
+    for e in entries:
         detail = e["detail"] or {}
         what = detail.get("what") or (
             f"{detail.get('persona', '')} v{detail.get('version', '')}" if detail.get("persona") else ""
         )
+        if e["action"] == "export" and not what:
+            what = f"{detail.get('kind', '')} {detail.get('rows', '')} 件"
         out.append(
             [
                 local_time(e["at"]).strftime("%Y-%m-%d %H:%M:%S"),
                 S.AUDIT_ACTIONS.get(e["action"], e["action"]),
                 e["actor_name"],
                 e["subject_name"] or "—",
+                e.get("subject_department") or "—",
                 (e["session_id"] or "")[:8],
                 what,
             ]
@@ -163,23 +192,31 @@ def build_audit(services: Services) -> dict[str, Any]:
     with gr.Row():
         action = gr.Dropdown(
             label="操作", choices=[("すべて", ""), *[(v, k) for k, v in S.AUDIT_ACTIONS.items()]], value="",
-            elem_id="audit-action", scale=3,
+            elem_id="audit-action", scale=2,
         )  # fmt: skip
-        refresh = gr.Button(S.REVIEW_REFRESH, elem_id="audit-refresh", scale=1)
+        actor = gr.Textbox(label="した人（ユーザー名）", elem_id="audit-actor", scale=1)
+        subject = gr.Textbox(label="対象の受講者（ユーザー名）", elem_id="audit-subject", scale=1)
+        since = gr.Textbox(label="開始日（YYYY-MM-DD）", elem_id="audit-since", scale=1)
+        until = gr.Textbox(label="終了日（この日の前まで）", elem_id="audit-until", scale=1)
+        refresh = gr.Button(S.AUDIT_SHOW, elem_id="audit-refresh", scale=1)
     table = gr.Dataframe(headers=S.AUDIT_COLUMNS, interactive=False, elem_id="audit-table", wrap=True)
 
-    def load(request: gr.Request, act: str | None = None) -> list[Any]:
+    def load(request: gr.Request) -> list[Any]:
         user = current_user(services, request)
         if Capability.read_audit_log not in services.capabilities(user):
             return [gr.skip()]
-        return [audit_rows(services, user, act)]
+        return [audit_rows(services, user)]
 
-    def filtered(act: str | None, request: gr.Request) -> list[list[Any]]:
+    def filtered(
+        act: str | None, who: str, whose: str, s: str, u: str, request: gr.Request
+    ) -> list[list[Any]]:
         # one output: the rows themselves (a list around them would be read as one row)
-        return audit_rows(services, staff_user(services, request, Capability.read_audit_log), act)
+        viewer = staff_user(services, request, Capability.read_audit_log)
+        return audit_rows(services, viewer, act, who, whose, s, u)
 
-    refresh.click(filtered, [action], [table], api_name="audit_log")
-    action.change(filtered, [action], [table], api_visibility="private")
+    inputs = [action, actor, subject, since, until]
+    refresh.click(filtered, inputs, [table], api_name="audit_log")
+    action.change(filtered, inputs, [table], api_visibility="private")
     return {"load": load, "outputs": [table]}
 
 

@@ -143,7 +143,9 @@ REVIEW_REFRESH = "一覧を更新"
 REVIEW_LOW = "⚠ 確信度の低い判定 {n} 件"
 
 AUDIT_TITLE = "### 閲覧記録（誰が・誰の・何を・いつ）"
-AUDIT_COLUMNS = ["日時", "操作", "した人", "対象の受講者", "セッション", "内容"]
+AUDIT_COLUMNS = ["日時", "操作", "した人", "対象の受講者", "対象の部署", "セッション", "内容"]
+AUDIT_SHOW = "絞り込む"
+AUDIT_NO_USER = "ユーザー「{name}」は見つかりません。ユーザー名で指定してください。"
 AUDIT_ACTIONS = {
     "view_session": "セッションの閲覧",
     "persona_saved": "ペルソナの保存",

@@ -243,7 +243,7 @@ def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -
         ("/studio_drive_start", (text,)),
         ("/review_list", ()),
         ("/review_open", ("0" * 32,)),
-        ("/audit_log", ("",)),
+        ("/audit_log", ("", "", "", "", "")),
         ("/users_add", ("intruder", "侵入者", "admin", "営業部")),
         ("/users_reset", ("sato",)),
         ("/assign", (BASE, "2099-01-01", "営業部", "", "")),
