@@ -1,4 +1,4 @@
-"""Account management: ``python -m simulator users add|list|disable|reset-password``, and
+"""Account management: ``python -m simulator users add|list|disable|enable|scope|reset-password``, and
 the administrator created on the first start of an empty store."""
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ def run_users(args: argparse.Namespace) -> int:
         elif cmd == "disable":
             store.set_active(args.username, False)
             print(f"無効にしました / disabled: {args.username}")
+        elif cmd == "enable":
+            store.set_active(args.username, True)
+            print(f"有効にしました（サインインし直してもらいます） / enabled: {args.username}")
         elif cmd == "scope":
             store.set_scope(args.username, (args.departments or "").replace("、", ",").split(","))
             shown = args.departments or "すべて / all"

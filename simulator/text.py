@@ -219,3 +219,18 @@ def lemma_of(word: str) -> str:
     """The Sudachi normalised form of a one-word lexicon entry (やめる -> 止める)."""
     toks = tokenize(unicodedata.normalize("NFKC", word))
     return toks[0].lemma if len(toks) == 1 else word
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0/C1 controls but tab and newline, and the bidi embedding/override/isolate controls that can
+# make a line read differently on screen than it is stored
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_input(text: str) -> str:
+    """What a person typed, safe to store, stream and render: a lone surrogate (which no UTF-8
+    encoder accepts) becomes U+FFFD, control and bidi-override characters are dropped, CRLF
+    becomes LF. Everything else, emoji and markup included, is kept as typed (it is escaped
+    where it is shown)."""
+    text = _LONE_SURROGATE.sub("\ufffd", text or "")
+    return _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -52,6 +52,9 @@ def test_add_list_disable_and_reset(tmp_path: Path) -> None:
 
     assert users(tmp_path, "disable", "yamada").returncode == 0
     assert store.authenticate("yamada", "a-new-password") is None
+    r = users(tmp_path, "enable", "yamada")
+    assert r.returncode == 0 and "有効にしました" in r.stdout
+    assert store.authenticate("yamada", "a-new-password") is not None
 
 
 def test_errors_are_named_in_japanese(tmp_path: Path) -> None:

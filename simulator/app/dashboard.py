@@ -26,6 +26,7 @@ class Filters:
     user_id: str | None = None
     scenario: str | None = None
     personas: tuple[str, ...] = ()  # () all; e.g. the personas in which the trainee is in sales
+    name: str = ""  # part of a trainee's name
     difficulty: str | None = None
     criterion: str | None = None
     version: str | None = None  # "rubric_id@rubric_version judge"; None: the newest
@@ -78,8 +79,22 @@ def _all(conn: Any, q: Any, label: str) -> list[Any]:
     return rows
 
 
-def versions(store: Store) -> list[str]:
-    """The rubric-and-judge versions the summaries hold, newest first."""
+VERSIONS_SECONDS = 30.0  # a new rubric or judge version shows in the picker within this
+_versions_seen: dict[str, tuple[float, list[str]]] = {}
+
+
+def versions(store: Store, *, fresh: bool = False) -> list[str]:
+    """The rubric-and-judge versions the summaries hold, newest first (remembered for
+    ``VERSIONS_SECONDS``: the query reads every row, and versions change once in months)."""
+    hit = _versions_seen.get(store.url)
+    if not fresh and hit is not None and time.monotonic() - hit[0] < VERSIONS_SECONDS:
+        return hit[1]
+    out = _versions(store)
+    _versions_seen[store.url] = (time.monotonic(), out)
+    return out
+
+
+def _versions(store: Store) -> list[str]:
     c = t.session_summary.c
     q = (
         select(c.rubric_id, c.rubric_version, c.judge, func.max(c.created_at).label("last"))
@@ -101,6 +116,10 @@ def _where(q: Any, f: Filters, version: str) -> Any:
         conds.append(c.department.in_(f.scope))
     if f.user_id:
         conds.append(c.user_id == f.user_id)
+    if f.name.strip():
+        conds.append(
+            c.user_id.in_(select(t.users.c.id).where(t.users.c.display_name.contains(f.name.strip())))
+        )
     if f.scenario:
         conds.append(c.scenario == f.scenario)
     if f.personas:
@@ -144,12 +163,33 @@ def _ends(store: Store, conn: Any, f: Filters, version: str) -> tuple[dict[str, 
     return out[0], out[1]
 
 
-def figures(store: Store, f: Filters) -> dict[str, Any]:
+COHORT_ORDERS = {
+    "conceded": "譲歩が多い順",
+    "low": "平均が低い順",
+    "high": "平均が高い順",
+    "name": "部署・名前順",
+}
+
+
+def _cohort_key(order: str) -> Any:
+    def mean(r: dict[str, Any]) -> float:
+        return r["mean_overall"] if r["mean_overall"] is not None else -1.0
+
+    return {
+        "conceded": lambda r: (-r["conceded"], mean(r), r["name"]),
+        "low": lambda r: (mean(r), r["name"]),
+        "high": lambda r: (-mean(r), r["name"]),
+    }.get(order, lambda r: (r["department"] or "", r["name"]))
+
+
+def figures(store: Store, f: Filters, *, order: str = "name", limit: int | None = None) -> dict[str, Any]:
     """Headline figures, concessions and achievement per department (the heat map) and the
-    cohort rows: a few aggregates over ``session_summary``, each an index-only scan."""
+    cohort rows (sorted by ``order``, the first ``limit`` of ``cohort_total``): a few aggregates
+    over ``session_summary``, each an index-only scan."""
     vs, version = _version(store, f)
     if version is None:
-        return {"versions": [], "version": None, "headline": {}, "heat": {}, "departments": [], "cohort": []}
+        return {"versions": [], "version": None, "headline": {}, "heat": {}, "departments": [], "cohort": [],
+                "cohort_total": 0}  # fmt: skip
     c = t.session_summary.c
     crits = _criteria(f)
     conceded = func.sum(case((c.conceded > 0, 1), else_=0))
@@ -168,7 +208,7 @@ def figures(store: Store, f: Filters) -> dict[str, Any]:
         cohort = _all(conn, _where(select(c.user_id, func.max(c.department).label("department"),
                                           func.count().label("sessions"), func.avg(c.overall).label("mean_overall"),
                                           func.max(c.overall).label("best"), conceded.label("conceded"),
-                                          *[func.avg(c[k]).label(k) for k in crits])
+                                          *[func.avg(c[k]).label(k) for k in t.SUMMARY_CRITERIA])
                                    .group_by(c.user_id), f, version), "cohort")  # fmt: skip
         first, latest = _ends(store, conn, f, version)
         ids = [row.user_id for row in cohort]
@@ -181,8 +221,8 @@ def figures(store: Store, f: Filters) -> dict[str, Any]:
         for d in by_dept
     }
 
-    def weakest(row: Any) -> str:
-        got = [(float(getattr(row, k)), k) for k in crits if getattr(row, k) is not None]
+    def weakest(row: Any) -> str:  # over every criterion, whichever the view shows
+        got = [(float(getattr(row, k)), k) for k in t.SUMMARY_CRITERIA if getattr(row, k) is not None]
         return min(got)[1] if got else ""
 
     return {
@@ -209,21 +249,25 @@ def figures(store: Store, f: Filters) -> dict[str, Any]:
             key=lambda d: (-d["conceded"], d["department"]),
         ),  # fmt: skip
         "heat": {k: v for k, v in heat.items() if v},
-        "cohort": [
-            {
-                "user_id": row.user_id,
-                "name": names.get(row.user_id, row.user_id),
-                "department": row.department,
-                "sessions": int(row.sessions),
-                "mean_overall": _r1(row.mean_overall),
-                "first": _r1(first.get(row.user_id)),
-                "best": _r1(row.best),
-                "latest": _r1(latest.get(row.user_id)),
-                "conceded": int(row.conceded or 0),
-                "weakest": weakest(row),
-            }
-            for row in sorted(cohort, key=lambda x: (x.department or "", names.get(x.user_id, "")))
-        ],
+        "cohort_total": len(cohort),
+        "cohort": sorted(
+            [
+                {
+                    "user_id": row.user_id,
+                    "name": names.get(row.user_id, row.user_id),
+                    "department": row.department,
+                    "sessions": int(row.sessions),
+                    "mean_overall": _r1(row.mean_overall),
+                    "first": _r1(first.get(row.user_id)),
+                    "best": _r1(row.best),
+                    "latest": _r1(latest.get(row.user_id)),
+                    "conceded": int(row.conceded or 0),
+                    "weakest": weakest(row),
+                }
+                for row in cohort
+            ],
+            key=_cohort_key(order),
+        )[:limit],
     }
 
 

@@ -4,7 +4,10 @@ repository. The UI modules only translate to widgets."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import threading
+import weakref
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,9 +25,25 @@ from simulator.models import CriterionId, Outcome, Persona, ScenarioId, Session,
 from simulator.report import JST, build_report
 from simulator.report_model import Branch, DrillSection, Report
 from simulator.scoring.session import SessionScore, score_session
-from simulator.store import NotFound, Store, User
+from simulator.store import NotFound, Store, TurnConflict, User
 
 MAX_REPLY_CHARS = 2000
+
+
+VERIFY_SLOTS = 2  # password checks at once: one per core
+
+
+def check_reply(text: str) -> str:
+    """The reply as it will be stored (``text.clean_input``), or ``ReplyInputError``: empty, or
+    over ``MAX_REPLY_CHARS`` (refused, never cut: the trainee shortens it)."""
+    from simulator.text import clean_input
+
+    text = clean_input(text)
+    if not text.strip():
+        raise ReplyInputError("返答が空です。ひとこと入力してから送ってください。")
+    if len(text) > MAX_REPLY_CHARS:
+        raise ReplyInputError(f"返答が長すぎます（{MAX_REPLY_CHARS}文字まで）。要点を絞ってください。")
+    return text
 
 
 @dataclass
@@ -32,6 +51,11 @@ class Services:
     store: Store
     engine: Engine
     catalog: PersonaCatalog = field(default=None)  # type: ignore[assignment]
+    _verify_slots: Any = field(default=None, repr=False)
+    _turn_locks: weakref.WeakValueDictionary[str, threading.Lock] = field(
+        default_factory=weakref.WeakValueDictionary, repr=False
+    )
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.catalog is None:
@@ -78,6 +102,23 @@ class Services:
     def authenticate(self, username: str, password: str) -> bool:
         return self.store.authenticate(username, password) is not None
 
+    async def authenticate_async(self, username: str, password: str) -> bool:
+        """Gradio's sign-in check, off the event loop and at most ``VERIFY_SLOTS`` at a time
+        (argon2 is CPU-bound: a burst queues here instead of stalling every practice turn)."""
+        import anyio
+
+        if self._verify_slots is None:
+            self._verify_slots = anyio.CapacityLimiter(VERIFY_SLOTS)
+        return await anyio.to_thread.run_sync(
+            self.authenticate, username, password, limiter=self._verify_slots
+        )
+
+    def sign_in_failed(self, username: str, address: str) -> None:
+        """A wrong password for an existing account goes into the audit log."""
+        user = self.store.find_user(username) if username else None
+        if user is not None:
+            self.store.audit(user, "sign_in_failed", subject_user_id=user.id, detail={"address": address})
+
     # ------------------------------------------------------------------ practice
 
     def personas(self) -> dict[str, Persona]:
@@ -117,30 +158,48 @@ class Services:
     ) -> Generator[str, None, tuple[Session, Turn]]:
         """Take a turn, yielding the client's line in chunks; the turn is written to the
         store when it is complete, even if the caller stops listening half-way."""
-        session = self._session(user, session_id, write=True)
-        if session.outcome is not Outcome.in_progress:
-            raise ValueError("ended")
-        persona = self.persona_of(session)
-        gen = self.engine.stream_turn(session, text[:MAX_REPLY_CHARS], persona)
-        turn: Turn | None = None
+        text = check_reply(text)
+        lock = self._turn_lock(session_id)
+        if not lock.acquire(blocking=False):  # a second tab of this instance is mid-turn
+            raise TurnBusy(session_id)
         try:
-            while turn is None:
-                try:
-                    chunk = next(gen)
-                except StopIteration as stop:
-                    turn = stop.value
-                else:
-                    yield chunk
-        except GeneratorExit:
-            # The browser went away mid-line: finish the turn so the reply is not lost.
-            turn = drain(gen)
+            session = self._session(user, session_id, write=True)
+            if session.outcome is not Outcome.in_progress:
+                raise ValueError("ended")
+            persona = self.persona_of(session)
+            gen = self.engine.stream_turn(session, text, persona)
+            turn: Turn | None = None
+            try:
+                while turn is None:
+                    try:
+                        chunk = next(gen)
+                    except StopIteration as stop:
+                        turn = stop.value
+                    else:
+                        yield chunk
+            except GeneratorExit:
+                # The browser went away mid-line: finish the turn so the reply is not lost.
+                turn = drain(gen)
+                with contextlib.suppress(TurnBusy):
+                    self._record(session, user, turn)
+                raise
             self._record(session, user, turn)
-            raise
-        self._record(session, user, turn)
-        return session, turn
+            return session, turn
+        finally:
+            lock.release()
+
+    def _turn_lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._turn_locks.get(session_id)
+            if lock is None:
+                lock = self._turn_locks[session_id] = threading.Lock()
+            return lock
 
     def _record(self, session: Session, user: User, turn: Turn) -> None:
-        self.store.record_turn(session, user, turn)
+        try:
+            self.store.record_turn(session, user, turn)
+        except TurnConflict as e:  # another instance stored this turn number first
+            raise TurnBusy(session.id) from e
         if session.outcome is not Outcome.in_progress:
             self._store_score(session, user, self._drill_score(session.id, user))
 
@@ -330,6 +389,7 @@ class Services:
 
     def retry(self, user: User, session_id: str, turn_index: int, text: str) -> tuple[Session, Turn]:
         """Branch a new session from before ``turn_index`` and answer it with ``text``."""
+        text = check_reply(text)  # refused before anything is made, as a reply is
         src = self._session(user, session_id, write=True)
         if not 1 <= turn_index <= len(src.turns):
             raise ValueError("turn")
@@ -357,8 +417,10 @@ class Services:
         (a resubmission is practice, and says so). Fields longer than the limit are refused
         with a message naming the field, and nothing is stored."""
         from simulator.drill import DRILL_FIELDS, MAX_FIELD_CHARS, check_drill
+        from simulator.text import clean_input
 
         labels = {key: label for key, label, _h in DRILL_FIELDS}
+        fields = {k: clean_input(v or "") for k, v in fields.items()}
         for key, value in fields.items():
             if len(value or "") > MAX_FIELD_CHARS:
                 raise DrillInputError(
@@ -491,7 +553,7 @@ class Services:
         permissions.require(user, Capability.edit_personas)
         if session.outcome is not Outcome.in_progress:
             raise ValueError("ended")
-        return self.engine.take_turn(session, text[:MAX_REPLY_CHARS], persona)
+        return self.engine.take_turn(session, check_reply(text), persona)
 
     @staticmethod
     def test_drive_rewind(session: Session, persona: Persona, turn_index: int) -> Session:
@@ -812,7 +874,9 @@ class Services:
 
     # ------------------------------------------------------------------ dashboard (人事・総務)
 
-    def dashboard(self, viewer: User, filters: Any = None) -> dict[str, Any]:
+    def dashboard(
+        self, viewer: User, filters: Any = None, *, order: str = "name", limit: int | None = None
+    ) -> dict[str, Any]:
         """Headline figures, department × criterion, cohort and the weekly trend, for one rubric
         and judge version at a time (see ``app.dashboard``)."""
         from dataclasses import replace
@@ -821,7 +885,7 @@ class Services:
 
         permissions.require(viewer, Capability.view_dashboards)
         f = replace(filters or db.Filters(), scope=tuple(viewer.scope))
-        out = db.figures(self.store, f)
+        out = db.figures(self.store, f, order=order, limit=limit)
         out["trend"] = db.weekly_trend(self.store, f, out["version"]) if out["version"] else []
         return out
 
@@ -876,6 +940,19 @@ class Services:
 
     def capabilities(self, user: User) -> frozenset[Capability]:
         return permissions.capabilities(user)
+
+
+class ReplyInputError(ValueError):
+    """A reply refused with a Japanese message for the trainee (its text is kept)."""
+
+
+class TurnBusy(Exception):
+    """Another reply to the same session is being answered or was stored first."""
+
+    message = (
+        "別の画面（タブ）からの返答を先に受け付けたため、この返答は送られていません。"
+        "画面を最新にしました。返答は入力欄に残してあります。"
+    )
 
 
 class DrillInputError(ValueError):

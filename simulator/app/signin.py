@@ -29,8 +29,12 @@ TOKEN_HOURS = 12
 CACHE_SECONDS = 10.0
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a session token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_hash = token_hash
 
 
 class SharedTokens(MutableMapping[str, str]):

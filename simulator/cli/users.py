@@ -1,4 +1,4 @@
-"""``kasuhara users add|list|disable|scope|reset-password``."""
+"""``kasuhara users add|list|disable|enable|scope|reset-password``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     usub.add_parser("list").add_argument("--json", action="store_true")
     ud = usub.add_parser("disable")
     ud.add_argument("username")
+    usub.add_parser("enable", help="無効にしたアカウントを戻す / re-enable an account").add_argument(
+        "username"
+    )
     usc = usub.add_parser(
         "scope", help="人事・研修担当が見られる部署を限る / limit a staff account to departments"
     )

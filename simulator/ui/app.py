@@ -242,6 +242,20 @@ def create_ui(services: Services) -> gr.Blocks:
     return demo
 
 
+def protect_data_dir() -> None:
+    """Files the app writes (the SQLite database, exports) are readable by its own user only."""
+    import os
+
+    from simulator.paths import data_dir
+
+    os.umask(0o077)
+    d = data_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    for f in d.glob("*.sqlite3*"):
+        os.chmod(f, 0o600)
+
+
 def main() -> int:
     from simulator.accounts import ensure_admin, first_start_message
     from simulator.app.signin import install as install_signin
@@ -271,14 +285,25 @@ def main() -> int:
         f"起動します / serving on http://{host}:{port}  (voice={services.engine.voice_mode}, judge={services.engine.judge_mode})",
         flush=True,
     )
+    from starlette.middleware import Middleware
+
+    from simulator.app.guard import MAX_UPLOAD_BYTES, Guard
+
+    protect_data_dir()
     demo.launch(
         server_name=host,
         server_port=port,
         share=False,
         ssr_mode=False,
-        auth=services.authenticate,
+        auth=services.authenticate_async,
         auth_message=S.AUTH_MESSAGE,
-        show_error=True,
+        # a failure shows its Japanese gr.Error message; anything unexpected shows no internals
+        show_error=False,
+        enable_monitoring=False,
+        strict_cors=True,
+        max_file_size=MAX_UPLOAD_BYTES,
+        # every request passes the guard first: sign-in, page ownership, closed routes, headers
+        app_kwargs={"middleware": [Middleware(Guard, services=services)]},
         css=CSS,
         js=page_js(),
         footer_links=[],

@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from simulator.app.permissions import AccessDenied
-from simulator.app.services import MAX_REPLY_CHARS, Services
+from simulator.app.services import MAX_REPLY_CHARS, ReplyInputError, Services, TurnBusy
 from simulator.director import PHONE_TIME_LIMIT_MINUTES
 from simulator.library import get_rubric
 from simulator.models import (
@@ -322,6 +322,13 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             session, turn = stop.value
         except AccessDenied:
             fail(S.ACCESS_DENIED)
+        except (TurnBusy, ReplyInputError) as e:
+            # nothing was stored: the page shows the session as stored, the text back in the box
+            warn(e.message if isinstance(e, TurnBusy) else str(e))
+            kept = render(services.load(user, sid), None, show_hints, is_gentle)  # type: ignore[arg-type]
+            kept[8] = gr.update(value=text, interactive=True)
+            yield kept
+            return
         yield render(session, turn, show_hints, is_gentle)
 
     send_inputs = [reply, session_id, hints_on, gentle]

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from simulator.app.permissions import AccessDenied, Capability
-from simulator.app.services import DrillInputError, Services
+from simulator.app.services import DrillInputError, ReplyInputError, Services
 from simulator.models import OUTCOME_LABELS, Outcome
 from simulator.store import NotFound
 from simulator.ui import strings as S
@@ -152,6 +152,8 @@ def build(services: Services, session_id: gr.State) -> dict[str, Any]:
             branch, _turn = services.retry(user, sid, int(turn), text)  # type: ignore[arg-type]
         except (AccessDenied, NotFound):
             fail(S.ACCESS_DENIED)
+        except ReplyInputError as e:  # refused as /send refuses it; the text stays in the box
+            fail(str(e))
         return [branch.id, ""]
 
     def drill(

@@ -460,6 +460,9 @@ def group_personas(services: Services, group: str) -> tuple[str, ...]:
     return tuple(sorted(pid for pid, p in services.catalog.all_latest().items() if persona_group(p) == group))
 
 
+COHORT_ROWS = 100  # trainees listed at once (the rest by sorting, searching or the CSV)
+
+
 def _dept_rows(depts: list[dict[str, Any]]) -> list[list[Any]]:
     return [
         [d["department"], d["sessions"], d["conceded"], f"{d['share'] * 100:.0f}%",
@@ -472,11 +475,62 @@ def _pct(v: float | None) -> Any:
     return "—" if v is None else v
 
 
+def trend_svg(points: list[tuple[str, str, float, int]]) -> str:
+    """Weekly achievement as an inline SVG line chart with its legend: ``points`` are
+    (week, series, percent, n). Drawn here rather than by a plotting component, which took
+    about half a second a view to redraw in Chromium and kept the previous view's legend."""
+    if not points:
+        return f'<div id="dash-trend-chart"><p>{S.DASH_EMPTY}</p></div>'
+    weeks = sorted({p[0] for p in points})
+    series = list(dict.fromkeys(p[1] for p in points))
+    w, h, left, right, top, bottom = 1100, 280, 44, 12, 10, 36
+    pw, ph = w - left - right, h - top - bottom
+
+    def x(week: str) -> float:
+        return left + (pw * weeks.index(week) / max(1, len(weeks) - 1) if len(weeks) > 1 else pw / 2)
+
+    def y(v: float) -> float:
+        return top + ph * (1 - max(0.0, min(100.0, v)) / 100)
+
+    parts = [f'<svg id="dash-trend-svg" viewBox="0 0 {w} {h}" role="img" aria-label="{S.DASH_TREND_LABEL}" '
+             f'style="width:100%;height:auto;font-size:12px">']  # fmt: skip
+    for v in range(0, 101, 20):
+        parts.append(f'<line x1="{left}" x2="{w - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#555">{v}</text>')  # fmt: skip
+    step = max(1, len(weeks) // 10)
+    for i, wk in enumerate(weeks):
+        if i % step == 0 or i == len(weeks) - 1:
+            parts.append(f'<text x="{x(wk):.1f}" y="{h - bottom + 16}" text-anchor="middle" fill="#555">'
+                         f"{html.escape(wk[5:])}</text>")  # fmt: skip
+    by: dict[str, list[tuple[str, float, int]]] = {}
+    for wk, name, pct, n in points:
+        by.setdefault(name, []).append((wk, pct, n))
+    dots = len(points) <= 800
+    legend = []
+    for i, name in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        dash = "" if i < len(PALETTE) else ' stroke-dasharray="6 3"'
+        pts = sorted(by[name], key=lambda p: weeks.index(p[0]))
+        coords = " ".join(f"{x(wk):.1f},{y(v):.1f}" for wk, v, _n in pts)
+        label = html.escape(name)
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{coords}">'
+                     f"<title>{label}</title></polyline>")  # fmt: skip
+        if dots:
+            parts += [f'<circle cx="{x(wk):.1f}" cy="{y(v):.1f}" r="3" fill="{color}"><title>{html.escape(wk)} '
+                      f"{label} {v:.0f}%（{n}件）</title></circle>" for wk, v, n in pts]  # fmt: skip
+        legend.append(f'<span class="kr-legend-item"><span style="display:inline-block;width:14px;height:3px;'
+                      f'background:{color};vertical-align:middle"></span> {label}</span>')  # fmt: skip
+    parts.append(
+        f'<text x="{left + pw / 2:.0f}" y="{h - 4}" text-anchor="middle" fill="#333">{S.DASH_TREND_X}</text>'
+    )
+    parts.append("</svg>")
+    return (f'<div id="dash-trend-chart"><p><b>{S.DASH_TREND_TITLE}</b></p>{"".join(parts)}'
+            f'<p id="dash-trend-legend" style="display:flex;flex-wrap:wrap;gap:4px 16px">{"".join(legend)}</p></div>')  # fmt: skip
+
+
 def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
     """``saved``: a ``gr.BrowserState`` made outside the tabs (a hidden tab's is never mounted)."""
-    import pandas as pd
-
-    from simulator.app.dashboard import GROUPS, PERIODS, Filters, period_bounds
+    from simulator.app.dashboard import COHORT_ORDERS, GROUPS, PERIODS, Filters, period_bounds
     from simulator.ui.exports import export_url, parse_day
 
     gr.Markdown(S.DASH_TITLE)
@@ -505,9 +559,12 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
     dept_table = gr.Dataframe(headers=S.DASH_DEPTS, interactive=False, elem_id="dash-depts", wrap=True,
                               max_height=320)  # fmt: skip
     heat = gr.HTML(elem_id="dash-heat")
-    trend = gr.LinePlot(x="週", y="達成度", color="系列", y_lim=[0, 100], elem_id="dash-trend", height=300,
-                        x_title="週（月曜はじまり）", y_title="達成度（%）")  # fmt: skip
-    gr.Markdown(S.DASH_COHORT_TITLE)
+    trend = gr.HTML(elem_id="dash-trend")
+    with gr.Row():
+        cohort_title = gr.Markdown(S.DASH_COHORT_TITLE.format(shown=0, total=0), elem_id="dash-cohort-title")
+        name = gr.Textbox(label="受講者名で探す（一部でも）", elem_id="dash-name", scale=1)
+        order = gr.Dropdown(label="並べ替え", choices=[(v, k) for k, v in COHORT_ORDERS.items()], value="conceded",
+                            elem_id="dash-order", scale=1)  # fmt: skip
     cohort = gr.Dataframe(headers=S.DASH_COHORT, interactive=False, elem_id="dash-cohort", wrap=True,
                           max_height=420)  # fmt: skip
     # drill-down: cohort → person → session (read-only; each view is written to the audit log)
@@ -562,11 +619,12 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
             fail(S.ASSIGN_BAD_DATE)
 
     def compute(user: Any, depts: list[str] | None, sc: str, grp: str, diff: str, crit: str, s: str, u: str,
-                v: str | None) -> list[Any]:  # fmt: skip
+                v: str | None, nm: str, od: str) -> list[Any]:  # fmt: skip
         personas = group_personas(services, grp or "")
         f = Filters(departments=tuple(depts or ()), scenario=sc or None, personas=personas, difficulty=diff or None,
-                    criterion=crit or None, version=v or None, since=_date(s), until=_date(u))  # fmt: skip
-        d = services.dashboard(user, f)
+                    criterion=crit or None, version=v or None, since=_date(s), until=_date(u),
+                    name=(nm or "").strip()[:64])  # fmt: skip
+        d = services.dashboard(user, f, order=od or "conceded", limit=COHORT_ROWS)
         h = d["headline"]
         share = "—" if h.get("concession_share") is None else f"{h['concession_share'] * 100:.0f}%"
         med = "—" if h.get("median_overall") is None else f"{h['median_overall']:.0f}%"
@@ -576,12 +634,11 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
             trainees=h.get("active_trainees", 0), sessions=h.get("sessions", 0), share=share, median=med,
             completion=completion, version=d["version"] or "—", conceded=h.get("conceded_sessions", 0),
         )  # fmt: skip
-        frame = pd.DataFrame(
-            [{"週": x["week"], "達成度": x["percent"],
-              "系列": x["department"] if crit else CRITERION_LABELS[CriterionId(x["criterion"])]} for x in d["trend"]]
-            or {"週": pd.Series([], dtype="object"), "達成度": pd.Series([], dtype="float64"),
-                "系列": pd.Series([], dtype="object")}
-        )  # fmt: skip
+        trend_points = [
+            (x["week"], x["department"] if crit else CRITERION_LABELS[CriterionId(x["criterion"])], x["percent"],
+             x["n"])
+            for x in d["trend"]
+        ]  # fmt: skip
         per_user = services.assignment_completion(user, done)
         rows = [
             [r["name"], r["department"] or "—", r["sessions"], _pct(r["mean_overall"]), _pct(r["first"]),
@@ -602,34 +659,25 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
             f'<a id="dash-export-xapi" class="kr-download" href="{html.escape(export_url("xapi.json", **params))}" download>'
             f"xAPI（JSON）</a></p>"
         )  # fmt: skip
-        # the colours named for this view's series: without them the legend kept the previous view's
-        series = list(dict.fromkeys(frame["系列"].tolist()))
-        plot = gr.LinePlot(value=frame, color_map={n: PALETTE[i % len(PALETTE)] for i, n in enumerate(series)},
-                           colors_in_legend=series or None)  # fmt: skip
-        return [md, links, _dept_rows(d["departments"]), _heat_html(d["heat"]), plot, rows,
+        plot = trend_svg(trend_points)
+        title = S.DASH_COHORT_TITLE.format(shown=len(d["cohort"]), total=d.get("cohort_total", 0))
+        return [md, links, _dept_rows(d["departments"]), _heat_html(d["heat"]), plot, title, rows,
                 gr.update(choices=d["versions"], value=d["version"]), gr.update(choices=people, value=None)]  # fmt: skip
 
-    outputs = [headline, downloads, dept_table, heat, trend, cohort, version, person]
-    keys = (
-        "departments",
-        "scenario",
-        "group",
-        "difficulty",
-        "criterion",
-        "period",
-        "since",
-        "until",
-        "version",
-    )
+    outputs = [headline, downloads, dept_table, heat, trend, cohort_title, cohort, version, person]
+    keys = ("departments", "scenario", "group", "difficulty", "criterion", "period", "since", "until", "version",
+            "name", "order")  # fmt: skip
 
     def do_show(depts: list[str] | None, sc: str, grp: str, diff: str, crit: str, per: str, s: str, u: str,
-                v: str | None, request: gr.Request) -> list[Any]:  # fmt: skip
+                v: str | None, nm: str, od: str, request: gr.Request) -> list[Any]:  # fmt: skip
         user = staff_user(services, request, Capability.view_dashboards)
-        kept = dict(zip(keys, (depts or [], sc, grp, diff, crit, per, s, u, v), strict=True))
-        return [*compute(user, depts, sc, grp, diff, crit, s, u, v), kept]
+        kept = dict(zip(keys, (depts or [], sc, grp, diff, crit, per, s, u, v, nm, od), strict=True))
+        return [*compute(user, depts, sc, grp, diff, crit, s, u, v, nm, od), kept]
 
-    inputs = [departments, scenario, group, difficulty, criterion, period, since, until, version]
+    inputs = [departments, scenario, group, difficulty, criterion, period, since, until, version, name, order]
     show.click(do_show, inputs, [*outputs, saved], api_name="dashboard")
+    order.input(do_show, inputs, [*outputs, saved], api_visibility="private")
+    name.submit(do_show, inputs, [*outputs, saved], api_visibility="private")
 
     def restore(kept: dict[str, Any] | None, request: gr.Request) -> list[Any]:
         """On page load: the departments to choose from, and the view last shown in this browser."""
@@ -638,12 +686,13 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
             return [gr.skip()] * (len(inputs) - 1 + len(outputs))
         k = kept or {}
         depts = services.departments(user)
-        values: list[Any] = [k.get(n) or ([] if n == "departments" else ("" if n != "version" else None))
-                             for n in keys]  # fmt: skip
+        defaults = {"departments": [], "version": None, "order": "conceded"}
+        values: list[Any] = [k.get(n) or defaults.get(n, "") for n in keys]
         if values[5]:  # a named period moves with the calendar
             values[6], values[7] = set_period(values[5])
         shown = compute(user, *values[:5], *values[6:])
-        return [gr.update(choices=depts, value=values[0]), *values[1:8], *shown]
+        # every input but the version (the figures set it: it lists the versions the data holds)
+        return [gr.update(choices=depts, value=values[0]), *values[1:8], *values[9:], *shown]
 
     # the version dropdown is set by the figures (it lists the versions the data holds)
-    return {"restore": restore, "inputs": [saved], "outputs": [*inputs[:-1], *outputs]}
+    return {"restore": restore, "inputs": [saved], "outputs": [*inputs[:8], *inputs[9:], *outputs]}

@@ -147,6 +147,7 @@ AUDIT_COLUMNS = ["日時", "操作", "した人", "対象の受講者", "対象�
 AUDIT_SHOW = "絞り込む"
 AUDIT_NO_USER = "ユーザー「{name}」は見つかりません。ユーザー名で指定してください。"
 AUDIT_ACTIONS = {
+    "sign_in_failed": "サインインの失敗",
     "view_session": "セッションの閲覧",
     "persona_saved": "ペルソナの保存",
     "persona_published": "ペルソナの公開",
@@ -230,9 +231,15 @@ DASH_HEADLINE = (
 )
 DASH_COHORT = ["受講者", "部署", "セッション", "平均（%）", "初回（%）", "最高（%）", "最新（%）", "譲歩のあったセッション",
                "いちばん弱い基準", "割り当ての完了"]  # fmt: skip
-DASH_COHORT_TITLE = "#### 受講者ごと（列名を押すと並べ替え。初回・最高・最新は絞り込みの範囲で）"
+DASH_COHORT_TITLE = (
+    "#### 受講者ごと（{total} 人中 {shown} 人を表示）\n<small>初回・最高・最新は絞り込みの範囲で。"
+    "ほかの人は並べ替えか名前で探すか、CSV で。</small>"
+)
 DASH_DEPTS_TITLE = "#### 部署ごとの譲歩（譲歩のあったセッションが多い順）"
 DASH_DEPTS = ["部署", "セッション", "譲歩のあったセッション", "譲歩率", "平均の総合評価（%）"]
 DASH_EXPORT = "この条件で書き出す"
+DASH_TREND_TITLE = "週ごとの達成度（%）: 基準を選ぶと部署ごとの線になります"
+DASH_TREND_LABEL = "週ごとの達成度の推移"
+DASH_TREND_X = "週（月曜はじまり・月-日）"
 DASH_PERSON = "受講者（一覧から）"
 DASH_SESSION = "その人のセッション"
