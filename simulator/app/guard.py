@@ -192,7 +192,8 @@ class Guard:
 
     @staticmethod
     async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             msg = await receive()
             if msg["type"] != "http.request":

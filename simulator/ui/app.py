@@ -295,7 +295,7 @@ def main() -> int:
         server_port=port,
         share=False,
         ssr_mode=False,
-        auth=services.authenticate_async,
+        auth=services.authenticate_async,  # type: ignore[arg-type]  # Gradio awaits a coroutine function
         auth_message=S.AUTH_MESSAGE,
         # a failure shows its Japanese gr.Error message; anything unexpected shows no internals
         show_error=False,

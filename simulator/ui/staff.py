@@ -686,7 +686,7 @@ def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
             return [gr.skip()] * (len(inputs) - 1 + len(outputs))
         k = kept or {}
         depts = services.departments(user)
-        defaults = {"departments": [], "version": None, "order": "conceded"}
+        defaults: dict[str, Any] = {"departments": [], "version": None, "order": "conceded"}
         values: list[Any] = [k.get(n) or defaults.get(n, "") for n in keys]
         if values[5]:  # a named period moves with the calendar
             values[6], values[7] = set_period(values[5])
