@@ -690,7 +690,12 @@ class Services:
         """The same rules as ``users add``; returns the user and the generated password (if any)."""
         from simulator.accounts import generate_password
 
+        from simulator.text import clean_input
+
         permissions.require(admin, Capability.manage_users)
+        display_name = clean_input(display_name).replace("\n", " ").strip()
+        if len(display_name) > 128:
+            raise ValueError("表示名は128文字までにしてください / display name: at most 128 characters")
         generated = None if password else generate_password()
         u = self.store.add_user(
             username, password or generated or "", role=role, department=department.strip(),

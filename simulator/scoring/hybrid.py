@@ -36,7 +36,7 @@ def apply_policy(rule_label: int, probs: dict[int, float], policy: dict[str, flo
 
 # Concessions the manual decides outright although the corpus' annotators split on them:
 # laughing off an advance (「笑顔で曖昧にせず」). The model may not take them back.
-DECIDED_VIOLATIONS = frozenset({"laughter"})
+DECIDED_VIOLATIONS = frozenset({"laughter", "concession", "compliance"})
 
 
 def rules_stand(a: Assessment) -> set[str]:

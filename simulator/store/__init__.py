@@ -9,6 +9,7 @@ application layer (``simulator.app.permissions``) checks that before it calls a 
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -147,12 +148,16 @@ class Store:
         """The rules for a new account (the CLI, the app and the CSV bulk add): ``ValueError``."""
         if not username:
             raise ValueError("ユーザー名を入力してください / username is required")
+        if not USERNAME.fullmatch(username):
+            raise ValueError(
+                "ユーザー名は半角の英数字と . _ - @ で64文字までにしてください（例: sato.hanako） / "
+                "username: up to 64 of A-Z a-z 0-9 . _ - @"
+            )
         if role not in ROLES:
             raise ValueError(
                 f"役割「{role}」は使えません（{', '.join(ROLES)} のいずれか） / unknown role {role!r}"
             )
-        if len(password) < 8:
-            raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
+        check_password(password)
         if self.find_user(username) is not None:
             raise ValueError(f"ユーザー「{username}」は既に存在します / user exists")
 
@@ -201,8 +206,7 @@ class Store:
         u = self.find_user(username)
         if u is None:
             raise NotFound(username)
-        if len(password) < 8:
-            raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
+        check_password(password)
         self._set_hash(u.id, _hasher.hash(password))
         self.delete_tokens_of(u.id)  # a reset password signs the account out everywhere
 
@@ -936,6 +940,20 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings().all()]
+
+
+USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+
+
+def check_password(password: str) -> None:
+    """8 to 256 characters that can be typed and stored (no control characters, no lone
+    surrogates): ``ValueError`` in Japanese and English."""
+    if len(password) < 8:
+        raise ValueError("パスワードは8文字以上にしてください / password must be 8+ characters")
+    if len(password) > 256:
+        raise ValueError("パスワードは256文字までにしてください / password must be at most 256 characters")
+    if re.search("[\x00-\x1f\x7f\ud800-\udfff]", password):
+        raise ValueError("パスワードに制御文字は使えません / no control characters in a password")
 
 
 def week_of(dt: datetime) -> date:

@@ -88,6 +88,10 @@ def test_a_page_state_belongs_to_the_person_who_opened_it(app_server: AppServer)
     from simulator.library import load_personas
 
     pid = sorted(load_personas())[0]
+    store = Store(app_server.db_url)
+    kato_user = store.find_user("kato")
+    assert kato_user is not None
+    before = len(store.list_sessions(user_id=kato_user.id))
     sato = Client(app_server.url, auth=("sato", PASSWORD), verbose=False, analytics_enabled=False)
     sato.predict(api_name=f"/start_{pid}")
     kato = Client(app_server.url, auth=("kato", PASSWORD), verbose=False, analytics_enabled=False)
@@ -96,12 +100,12 @@ def test_a_page_state_belongs_to_the_person_who_opened_it(app_server: AppServer)
         with pytest.raises(Exception) as err:  # noqa: PT011 - the refusal's text is checked below
             kato.predict(*args, api_name=api)
         assert "秘密" not in str(err.value)
-    chat = sato.predict("お話は伺います。契約の範囲外のためお受けできません。", False, False, api_name="/send")
+    chat = sato.predict(
+        "お話は伺います。契約の範囲外のためお受けできません。", False, False, api_name="/send"
+    )
     text = json.dumps(chat, ensure_ascii=False)
     assert "契約の範囲外" in text and "上書きしようとする" not in text, "her page is hers"
-    store = Store(app_server.db_url)
-    kato_user = store.find_user("kato")
-    assert kato_user is not None and not store.list_sessions(user_id=kato_user.id), "kato started nothing"
+    assert len(store.list_sessions(user_id=kato_user.id)) == before, "kato started nothing"
     store.engine.dispose()
 
 
