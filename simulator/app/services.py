@@ -689,7 +689,6 @@ class Services:
     ) -> tuple[User, str | None]:
         """The same rules as ``users add``; returns the user and the generated password (if any)."""
         from simulator.accounts import generate_password
-
         from simulator.text import clean_input
 
         permissions.require(admin, Capability.manage_users)
