@@ -154,7 +154,7 @@ class Services:
         return drain(self.reply_stream(user, session_id, text))
 
     def reply_stream(
-        self, user: User, session_id: str, text: str
+        self, user: User, session_id: str, text: str, *, session: Session | None = None
     ) -> Generator[str, None, tuple[Session, Turn]]:
         """Take a turn, yielding the client's line in chunks; the turn is written to the
         store when it is complete, even if the caller stops listening half-way."""
@@ -163,7 +163,10 @@ class Services:
         if not lock.acquire(blocking=False):  # a second tab of this instance is mid-turn
             raise TurnBusy(session_id)
         try:
-            session = self._session(user, session_id, write=True)
+            if session is not None and session.id == session_id:  # read by the caller just now
+                permissions.require_session(user, session.user_id, write=True)
+            else:
+                session = self._session(user, session_id, write=True)
             if session.outcome is not Outcome.in_progress:
                 raise ValueError("ended")
             persona = self.persona_of(session)

@@ -208,6 +208,13 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         end_btn,
     ]
 
+    def unchanged(out: list[Any]) -> list[Any]:
+        """A turn's update: the picker, the practice column, the header and the session id stay
+        as they are, so they are not sent again."""
+        for i in (0, 1, 2, 9):
+            out[i] = gr.skip()
+        return out
+
     def render(session: Session, turn: Turn | None, show_hints: bool, is_gentle: bool) -> list[Any]:
         ended = session.outcome is not Outcome.in_progress
         p = services.persona_of(session)
@@ -304,20 +311,23 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             fail(S.ACCESS_DENIED)
         if session.outcome is not Outcome.in_progress:
             fail(S.SESSION_ENDED)
-        # Show the trainee's words at once, then the client's line as it is spoken.
+        # the session read here is the one answered: it is not read again
+        stream = services.reply_stream(user, sid, text, session=session)  # type: ignore[arg-type]
+        live = services.engine.voice_mode == "llm"
         base = chat_messages(session) + [{"role": "user", "content": shown(text)}]
-        out = render(session, None, False, is_gentle)
-        out[5] = base + [{"role": "assistant", "content": "…"}]
-        out[8] = gr.update(value="", interactive=False)
-        yield out
-        stream = services.reply_stream(user, sid, text)  # type: ignore[arg-type]
+        if live:  # an LLM's line takes a while: the trainee's words at once, then the line as spoken
+            out = unchanged(render(session, None, False, is_gentle))
+            out[5] = base + [{"role": "assistant", "content": "…"}]
+            out[8] = gr.update(value="", interactive=False)
+            yield out
         spoken = ""
         try:
             while True:
                 spoken += next(stream)
-                partial = list(out)
-                partial[5] = base + [{"role": "assistant", "content": shown(spoken)}]
-                yield partial
+                if live:
+                    partial = [gr.skip()] * len(view)
+                    partial[5] = base + [{"role": "assistant", "content": shown(spoken)}]
+                    yield partial
         except StopIteration as stop:
             session, turn = stop.value
         except AccessDenied:
@@ -329,7 +339,8 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             kept[8] = gr.update(value=text, interactive=True)
             yield kept
             return
-        yield render(session, turn, show_hints, is_gentle)
+        # the scripted line is known at once: one update, without what a turn does not change
+        yield unchanged(render(session, turn, show_hints, is_gentle))
 
     send_inputs = [reply, session_id, hints_on, gentle]
     # Enter sends through this button (the page script: IME composition never sends, Shift+Enter
