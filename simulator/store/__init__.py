@@ -969,6 +969,9 @@ def _aware(dt: datetime) -> datetime:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
+    # with WAL, NORMAL loses no committed turn when the app is killed (only on a power cut
+    # before the next checkpoint) and spares an fsync per turn
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()

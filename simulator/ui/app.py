@@ -280,7 +280,7 @@ def main() -> int:
         print(first_start_message(password), flush=True)
     host, port = settings.host, settings.port
     demo = create_ui(services)
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=8)  # 2, 4 and 8 measured: 8 gave the most turns/s (BENCHMARKS.md)
     print(
         f"起動します / serving on http://{host}:{port}  (voice={services.engine.voice_mode}, judge={services.engine.judge_mode})",
         flush=True,
