@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +20,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, create_engine, event, false, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from simulator.models import Assessment, DirectorState, Session, Turn
@@ -91,6 +92,9 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         kwargs: dict[str, Any] = {"future": True}
+        if not self.url.startswith("sqlite"):
+            # a connection the server dropped (a PostgreSQL restart) is replaced, not handed out
+            kwargs["pool_pre_ping"] = True
         if self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if self.url in ("sqlite://", "sqlite:///:memory:"):
@@ -673,12 +677,20 @@ class Store:
         """Write one turn and the session's new state in one transaction (``user`` owns it)."""
         if user.id != session.user_id:
             raise ValueError(f"session {session.id} is not {user.username}'s")
-        try:
-            with self.engine.begin() as conn:
-                self._insert_turn(conn, session, user, turn)
-                self._update_header(conn, session)
-        except IntegrityError as e:  # (session_id, idx) is unique: this turn number is taken
-            raise TurnConflict(session.id) from e
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.engine.begin() as conn:
+                    self._insert_turn(conn, session, user, turn)
+                    self._update_header(conn, session)
+                return
+            except IntegrityError as e:  # (session_id, idx) is unique: this turn number is taken
+                raise TurnConflict(session.id) from e
+            except OperationalError:
+                # the database went away or stayed locked past its timeout: the transaction was
+                # rolled back, so the same write is tried again, then the caller is told
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
 
     def update_session(self, session: Session, user: User, *, score: Any = None) -> None:
         """Write the session's header; ``score`` (a SessionScore) is stored as its grade."""
@@ -941,6 +953,8 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings().all()]
 
+
+WRITE_ATTEMPTS = 3  # a turn's write, when the database drops the connection or stays locked
 
 USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from sqlalchemy.exc import OperationalError
 
 from simulator.app.permissions import AccessDenied
 from simulator.app.services import MAX_REPLY_CHARS, ReplyInputError, Services, TurnBusy
@@ -332,9 +333,15 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             session, turn = stop.value
         except AccessDenied:
             fail(S.ACCESS_DENIED)
-        except (TurnBusy, ReplyInputError) as e:
+        except (TurnBusy, ReplyInputError, OperationalError) as e:
             # nothing was stored: the page shows the session as stored, the text back in the box
-            warn(e.message if isinstance(e, TurnBusy) else str(e))
+            warn(
+                e.message
+                if isinstance(e, TurnBusy)
+                else S.STORE_BUSY
+                if isinstance(e, OperationalError)
+                else str(e)
+            )
             kept = render(services.load(user, sid), None, show_hints, is_gentle)  # type: ignore[arg-type]
             kept[8] = gr.update(value=text, interactive=True)
             yield kept
