@@ -20,8 +20,9 @@ check:
 	$(PY) -m ruff format --check simulator tests bench app.py
 	$(PY) -m mypy
 
+# The dashboard benchmark drives Chromium and starts its own PostgreSQL: the same installs as the tests.
 bench:
-	bash scripts/install.sh
+	bash scripts/install.sh --browser
 	$(PY) -m bench
 
 schema:

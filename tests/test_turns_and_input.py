@@ -90,3 +90,17 @@ def test_a_long_reply_is_refused_by_send_and_by_retry_alike(svc: Services) -> No
 )
 def test_clean_input(typed: str, stored: str) -> None:
     assert clean_input(typed) == stored
+
+
+def test_a_turn_after_a_postgresql_restart_is_stored(postgres: object, rules_engine: object) -> None:
+    """The server restarted under the app: the pool's dead connection is replaced, the write is
+    stored, and the session goes on."""
+    url = postgres.create_database()  # type: ignore[attr-defined]
+    svc = Services(Store(url), rules_engine)  # type: ignore[arg-type]
+    u = svc.store.add_user("u", "password-u1")
+    s = svc.start(u, PERSONA, seed=5)
+    svc.reply(u, s.id, REPLY)
+    postgres.restart()  # type: ignore[attr-defined]
+    svc.reply(u, s.id, "再起動のあとの返答です。記録に残します。")
+    assert [t.trainee for t in svc.load(u, s.id).turns] == [REPLY, "再起動のあとの返答です。記録に残します。"]
+    svc.store.engine.dispose()

@@ -32,8 +32,10 @@ def test_the_administrator_adds_changes_disables_and_resets(svc: Services) -> No
     assert svc.store.authenticate("yamada", new) is None
     with pytest.raises(ValueError, match="自分"):
         svc.disable_user(admin, "admin")
+    svc.enable_user(admin, "yamada")
+    assert svc.store.authenticate("yamada", new) is not None, "enabled again, it signs in"
     actions = [e["action"] for e in svc.store.audit_entries(subject_user_id=u.id)]
-    assert set(actions) == {"user_added", "user_changed", "password_reset", "user_disabled"}
+    assert set(actions) == {"user_added", "user_changed", "password_reset", "user_disabled", "user_enabled"}
 
 
 def test_bulk_add_from_csv_checks_every_row_first(svc: Services) -> None:
@@ -65,6 +67,7 @@ def test_only_the_administrator_manages_users(svc: Services) -> None:
             lambda u=u: svc.add_user(u, "newbie"),
             lambda u=u: svc.add_users_csv(u, "username\nnewbie\n"),
             lambda u=u: svc.disable_user(u, "u_trainee"),
+            lambda u=u: svc.enable_user(u, "u_trainee"),
             lambda u=u: svc.reset_password(u, "u_trainee"),
             lambda u=u: svc.change_user(u, "u_trainee", role="admin"),
         ):

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -38,6 +39,8 @@ MAX_FAILURES = 5  # per user name
 MAX_ADDRESS_FAILURES = 30  # per address (an office behind one NAT shares it)
 WINDOW = 300.0  # seconds
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+LOGIN_SLOTS = 4  # sign-ins handled at once (each waits for one of Services' password-check slots)
+LOGIN_WAIT = 20.0  # seconds a sign-in may wait for a slot before it is told to try again
 MAX_OWNED_HASHES = 100_000
 
 CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
@@ -84,6 +87,7 @@ MSG_OTHER_PAGE = "この画面の状態は別の人のものです。ページ�
 MSG_ORIGIN = "ほかのサイトからの操作は受け付けません。"
 MSG_UPLOAD = "ファイルが大きすぎます（上限 2MB）。"
 MSG_UPLOAD_ROLE = "ファイルを送る権限がありません。"
+MSG_LOGIN_BUSY = "サインインが混み合っています。数秒待ってからもう一度お試しください。"
 MSG_THROTTLED = (
     "サインインの失敗が続いたため、しばらく受け付けません。{minutes}分ほど待ってからお試しください。"
 )
@@ -147,6 +151,7 @@ class Guard:
         self.services = services
         self.throttle = throttle or Throttle()
         self._owners: dict[str, str] = {}  # session_hash -> username
+        self._login_slots: asyncio.Semaphore | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ helpers
@@ -323,6 +328,22 @@ class Guard:
             log.warning("sign-in refused (throttled): user=%r address=%s", username, address)
             await self._refuse(send, 429, MSG_THROTTLED.format(minutes=max(1, round(wait / 60))))
             return
+        # a burst of sign-ins waits its turn here; past LOGIN_WAIT it is told so, in Japanese
+        if self._login_slots is None:
+            self._login_slots = asyncio.Semaphore(LOGIN_SLOTS)
+        try:
+            await asyncio.wait_for(self._login_slots.acquire(), LOGIN_WAIT)
+        except TimeoutError:
+            await self._refuse(send, 503, MSG_LOGIN_BUSY)
+            return
+        try:
+            await self._login_checked(scope, body, send, keys, username, address)
+        finally:
+            self._login_slots.release()
+
+    async def _login_checked(
+        self, scope: dict[str, Any], body: bytes, send: Send, keys: list[str], username: str, address: str
+    ) -> None:
         status = {"code": 0}
 
         async def watch(msg: dict[str, Any]) -> None:

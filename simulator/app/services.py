@@ -754,6 +754,13 @@ class Services:
         u = self.store.find_user(username)
         self.store.audit(admin, "user_disabled", subject_user_id=u.id if u else None)
 
+    def enable_user(self, admin: User, username: str) -> None:
+        """A disabled account back; it signs in afresh (its old sign-ins were revoked)."""
+        permissions.require(admin, Capability.manage_users)
+        self.store.set_active(username, True)
+        u = self.store.find_user(username)
+        self.store.audit(admin, "user_enabled", subject_user_id=u.id if u else None)
+
     def reset_password(self, admin: User, username: str, password: str | None = None) -> str:
         from simulator.accounts import generate_password
 

@@ -343,6 +343,7 @@ def build_users(services: Services) -> dict[str, Any]:
             change = gr.Button(S.USERS_CHANGE_GO, elem_id="user-change")
             reset = gr.Button(S.USERS_RESET, elem_id="user-reset")
             disable = gr.Button(S.USERS_DISABLE, variant="stop", elem_id="user-disable")
+            enable = gr.Button(S.USERS_ENABLE, elem_id="user-enable")
     csv_file = gr.File(label=S.USERS_CSV, file_types=[".csv"], elem_id="users-csv")
     result = gr.Markdown(elem_id="users-result")
 
@@ -404,6 +405,16 @@ def build_users(services: Services) -> dict[str, Any]:
         return [S.USERS_DISABLED.format(name=name), user_rows(services, admin)]
 
     disable.click(do_disable, [target], [result, table], api_name="users_disable")
+
+    def do_enable(name: str, request: gr.Request) -> list[Any]:
+        admin = admin_of(request)
+        try:
+            services.enable_user(admin, (name or "").strip())
+        except NotFound:
+            fail(S.USERS_NOT_FOUND.format(name=name))
+        return [S.USERS_ENABLED.format(name=name), user_rows(services, admin)]
+
+    enable.click(do_enable, [target], [result, table], api_name="users_enable")
 
     def do_csv(file: Any, request: gr.Request) -> list[Any]:
         admin = admin_of(request)

@@ -161,6 +161,7 @@ AUDIT_ACTIONS = {
     "user_added": "アカウントの追加",
     "user_changed": "アカウントの変更",
     "user_disabled": "アカウントの無効化",
+    "user_enabled": "アカウントの再有効化",
     "password_reset": "パスワードの再設定",
     "weights_saved": "重みの保存",
     "weights_published": "重みの使用開始",
@@ -205,12 +206,14 @@ USERS_CHANGE = "役割・部署の変更、パスワードの再設定、無効�
 USERS_CHANGE_GO = "役割・部署を変更"
 USERS_RESET = "パスワードを再設定"
 USERS_DISABLE = "無効にする"
+USERS_ENABLE = "有効に戻す"
 USERS_CSV = "CSV で一括追加（1行目: username,display_name,role,department[,password,email,employee_id]）"
 USERS_ADDED = "✓ {name} を追加しました。"
 USERS_PASSWORD = "初期パスワード: `{pw}`（この表示は一度だけです。本人に安全な方法で伝えてください）"
 USERS_CHANGED = "✓ {name} の役割・部署を変更しました（役割が変わった時はサインインし直しになります）。"
 USERS_RESET_DONE = "✓ {name} のパスワードを再設定しました。"
 USERS_DISABLED = "✓ {name} を無効にしました（すべての端末でサインアウトされます）。"
+USERS_ENABLED = "✓ {name} を有効に戻しました（新たにサインインしてもらいます）。"
 USERS_NOT_FOUND = "ユーザー「{name}」はいません。"
 USERS_CSV_NOT_UTF8 = "UTF-8 の CSV を選んでください。"
 USERS_CSV_PROBLEMS = "CSV に問題があるため、1件も追加していません。"

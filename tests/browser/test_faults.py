@@ -118,3 +118,35 @@ def test_a_turn_waits_for_a_locked_database_and_is_stored(tmp_path: Path) -> Non
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_two_instances_on_one_database_one_killed_mid_turn_the_other_carries_on(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'kasuhara.sqlite3'}")
+    store.add_user("fault", PASSWORD, department="営業部")
+    store.engine.dispose()
+    a, url_a = launch(tmp_path)
+    b, url_b = launch(tmp_path)
+    try:
+        on_a = trainee(url_a)
+        on_a.predict(api_name=f"/start_{PERSONA}")
+        on_a.predict("Aでの返答です。お話は伺います。", False, False, api_name="/send")
+
+        def in_flight() -> None:
+            with contextlib.suppress(Exception):  # instance A is killed under it
+                on_a.predict("Aで送りかけた返答です。", False, False, api_name="/send")
+
+        threading.Thread(target=in_flight, daemon=True).start()
+        time.sleep(0.05)
+        os.kill(a.pid, signal.SIGKILL)
+        a.wait()
+        kept = turns_of(tmp_path)
+        assert kept[0] == "Aでの返答です。お話は伺います。" and len(kept) in (1, 2)
+        on_b = trainee(url_b)  # the same trainee, now on B (signed in again: A's page is gone)
+        assert "Aでの返答です" in str(on_b.predict(api_name="/resume"))
+        on_b.predict("Bでの返答です。契約の範囲外のためお受けできません。", False, False, api_name="/send")
+        assert turns_of(tmp_path) == [*kept, "Bでの返答です。契約の範囲外のためお受けできません。"]
+    finally:
+        for p in (a, b):
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=20)

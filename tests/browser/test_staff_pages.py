@@ -246,6 +246,7 @@ def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -
         ("/audit_log", ("", "", "", "", "")),
         ("/users_add", ("intruder", "侵入者", "admin", "営業部")),
         ("/users_reset", ("sato",)),
+        ("/users_enable", ("sato",)),
         ("/assign", (BASE, "2099-01-01", "営業部", "", "")),
     ]
     # inputs the page itself would accept: the refusal is the server's permission check
@@ -256,6 +257,7 @@ def test_a_trainee_reaches_no_staff_endpoint_through_the_api(staff: AppServer) -
         "/review_list",
         "/audit_log",
         "/users_reset",
+        "/users_enable",
     }
     for api, args in calls:
         with pytest.raises(Exception) as err:  # noqa: PT011 - the refusal's text is checked below
