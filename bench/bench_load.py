@@ -64,6 +64,7 @@ def run(url: str, n: int, seconds: float, think: float, persona: str) -> dict[st
     from gradio_client import Client
 
     lat: list[float] = []
+    signins: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     stop_at = [0.0]
@@ -73,8 +74,13 @@ def run(url: str, n: int, seconds: float, think: float, persona: str) -> dict[st
 
     def trainee(i: int) -> None:
         try:
-            c = Client(url, auth=(f"load{i:03d}", PASSWORD), verbose=False, analytics_enabled=False)
+            t0 = time.perf_counter()
+            # a browser waits for the page as long as it takes: no 5 s client-side read timeout
+            c = Client(url, auth=(f"load{i:03d}", PASSWORD), verbose=False, analytics_enabled=False,
+                       httpx_kwargs={"timeout": 60})  # fmt: skip
             c.predict(api_name=f"/start_{persona}")
+            with lock:
+                signins.append(time.perf_counter() - t0)
         except Exception as e:  # noqa: BLE001 - counted, the figure is the count
             with lock:
                 errors.append(f"sign-in/start: {type(e).__name__}: {e}"[:200])
@@ -119,6 +125,7 @@ def run(url: str, n: int, seconds: float, think: float, persona: str) -> dict[st
         "errors": len(errors),
         "error_kinds": sorted({e.split(":")[0] + ": " + e.split(":")[1] for e in errors})[:3],
         "turns_per_s": len(lat) / window,
+        "signin_p95_ms": sorted(signins)[int(0.95 * (len(signins) - 1))] * 1000 if signins else float("nan"),
     }
 
 
@@ -145,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(
                     f"| {r['trainees']} | {'back to back' if not think else f'{think:.0f} s think'} | {r['turns']} | "
                     f"{r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['errors']}"
-                    f"{' (' + '; '.join(r['error_kinds']) + ')' if r['errors'] else ''} | {r['turns_per_s']:.1f} |"
+                    f"{' (' + '; '.join(r['error_kinds']) + ')' if r['errors'] else ''} | {r['turns_per_s']:.1f} | "
+                    f"{r['signin_p95_ms'] / 1000:.1f} s |"
                 )
                 print(rows[-1], flush=True)
         finally:
@@ -157,11 +165,11 @@ def main(argv: list[str] | None = None) -> int:
             f"Command: `{cmd}` (part of `make bench`). The app on the offline defaults (scripted voice, hybrid "
             "judge, SQLite) in its own process; this process drives N trainees with `gradio_client` over "
             f"127.0.0.1, each for {args.seconds:.0f} s (plus twice the think time), a turn timed from `/send` to "
-            "its final answer. Targets: 50 trainees with 5 s think, 0 errors and p95 <= 300 ms; back to back, "
+            "its final answer. The clients sign in all at once (the sign-in column) with a 60 s read timeout, as a browser waits; gradio_client's own default is 5 s. Targets: 50 trainees with 5 s think, 0 errors and p95 <= 300 ms; back to back, "
             ">= 30 turns/s.",
             "",
-            "| trainees | pattern | turns | p50 | p95 | errors | turns/s |",
-            "|---|---|---|---|---|---|---|",
+            "| trainees | pattern | turns | p50 | p95 | errors | turns/s | sign-in + first page (p95, all at once) |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
         ]
     )

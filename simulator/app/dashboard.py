@@ -152,7 +152,8 @@ def _ends(store: Store, conn: Any, f: Filters, version: str) -> tuple[dict[str, 
     out = []
     for latest in (False, True):
         if store.engine.dialect.name == "postgresql":
-            order = (c.user_id, c.created_at.desc() if latest else c.created_at)
+            # in the covering index's order (backwards for the latest): no sort
+            order = (c.user_id.desc(), c.created_at.desc()) if latest else (c.user_id, c.created_at)
             from sqlalchemy.dialects.postgresql import distinct_on
 
             q = _where(select(c.user_id, c.overall).ext(distinct_on(c.user_id)).order_by(*order), f, version)

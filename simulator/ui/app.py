@@ -54,6 +54,11 @@ a.kr-download:hover {background: var(--button-secondary-background-fill-hover)}
 .chip.s0 {background: #fde8e8; border-color: #e07070}
 .chip.na {background: #eee; border-style: dashed}
 .chip .why {font-size: 0.85em; color: #444; margin-top: 2px}
+.kr-table {overflow: auto; border: 1px solid #ddd; border-radius: 6px}
+.kr-table table {border-collapse: collapse; width: 100%; font-size: 0.9em}
+.kr-table th {position: sticky; top: 0; background: #f4f4f4; text-align: left}
+.kr-table th, .kr-table td {padding: 4px 8px; border-bottom: 1px solid #eee}
+.kr-table td.num {text-align: right}
 .drill-result li.ok {color: #1d6b35}
 .drill-result li.ng {color: #a12020}
 @media print {
