@@ -61,11 +61,13 @@ class PostgresServer:
                       "--no-locale", "--no-sync")  # fmt: skip
         if r.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {r.stderr.strip()}")
-        opts = (
+        self.opts = (
             f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        r = self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "start")
+        r = self._run(
+            "pg_ctl", "-D", str(self.data), "-o", self.opts, "-l", str(self.root / "log"), "-w", "start"
+        )
         if r.returncode != 0:
             log = (self.root / "log").read_text(errors="replace") if (self.root / "log").exists() else ""
             raise PostgresUnavailable(f"pg_ctl start failed: {r.stderr.strip()} {log[-2000:]}")
@@ -86,7 +88,11 @@ class PostgresServer:
         return self.url(name)
 
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        """Stop and start the server (its log to the file, not to our pipe, or this waits forever)."""
+        r = self._run("pg_ctl", "-D", str(self.data), "-o", self.opts, "-l", str(self.root / "log"), "-m", "fast",
+                      "-w", "restart")  # fmt: skip
+        if r.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl restart failed: {r.stderr.strip()}")
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
