@@ -133,3 +133,20 @@ def test_every_column_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "EXPORTS.md").read_text(encoding="utf-8")
     for column, meaning in SESSION_COLUMNS + CRITERION_COLUMNS:
         assert f"| `{column}` | {meaning} |" in doc, column
+
+
+def test_a_name_typed_like_a_formula_stays_text_in_the_csv(svc: Services) -> None:
+    """CSV injection: what someone typed as a name or department never runs in Excel."""
+    hr = svc.store.add_user("hr", "password-h1", role="hr", department="人事部")
+    u = svc.store.add_user("evil", "password-e1", department="=HYPERLINK(\"http://x\")",
+                           display_name="+cmd|' /C calc'!A0", email="@SUM(1)")  # fmt: skip
+    s = svc.start(u, PERSONA, seed=2)
+    svc.reply(u, s.id, "お話は伺います。")
+    svc.end(u, s.id)
+    for per in ("session", "criterion"):
+        rows = list(csv.DictReader(io.StringIO(svc.export(hr, "csv", per=per).lstrip("\ufeff"))))
+        r = next(x for x in rows if x["username"] == "evil")
+        assert r["department"] == '\'=HYPERLINK("http://x")' and r["email"] == "'@SUM(1)"
+        if per == "session":
+            assert r["name"] == "'+cmd|' /C calc'!A0" and float(r["overall"]) >= 0, "numbers stay numbers"
+        assert all(not str(v).startswith(("=", "+", "@")) for v in r.values())

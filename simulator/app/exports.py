@@ -165,12 +165,23 @@ def session_rows(
     return out
 
 
+def cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: one that starts like a formula (=, +, -, @, a
+    tab or a carriage return) gets a leading apostrophe, so Excel never runs what someone typed
+    as a name or a department (OWASP: CSV injection). Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c for c, _ in columns])
     for r in rows:
-        w.writerow(["" if r.get(c) is None else r.get(c) for c, _ in columns])
+        w.writerow([cell(r.get(c)) for c, _ in columns])
     return "\ufeff" + buf.getvalue()
 
 
