@@ -237,8 +237,31 @@ def demo_drill_fields(
 # --------------------------------------------------------------------------- runner
 
 
-def _session_id(seed: int, username: str, n: int) -> str:
-    return hashlib.sha256(f"demo|{seed}|{username}|{n}".encode()).hexdigest()[:32]
+def _session_id(seed: int, username: str, n: int, kind: str = "demo") -> str:
+    return hashlib.sha256(f"{kind}|{seed}|{username}|{n}".encode()).hexdigest()[:32]
+
+
+def maybe_file_drill(
+    engine: Any,
+    store: Store,
+    session: Session,
+    persona: Persona,
+    user: User,
+    rng: random.Random,
+    skill: float,
+) -> bool:
+    """About half the ended sessions get a filed 報告 drill, more careful the more skilled the
+    trainee; the drill counts in the stored grade, as in the app. True when one was filed."""
+    if session.outcome is Outcome.in_progress or rng.random() >= 0.5:
+        return False
+    careful = rng.random() < 0.3 + 0.6 * min(1.0, skill)
+    fields = demo_drill_fields(session, persona, user, rng, careful)
+    result = check_drill(fields, session, persona, user.display_name)
+    store.save_incident_report(
+        session.id, user, fields, [it.model_dump(mode="json") for it in result.items], result.score
+    )
+    store.update_session(session, user, score=score_session(session, engine.rubric, result.score))
+    return True
 
 
 def _ensure_staff(store: Store) -> list[str]:
@@ -366,22 +389,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
                 )
                 n_sessions += 1
                 n_turns += len(session.turns)
-                if session.outcome is not Outcome.in_progress and trng.random() < 0.5:
-                    careful = trng.random() < 0.3 + 0.6 * min(1.0, skill)
-                    fields = demo_drill_fields(session, persona, user, trng, careful)
-                    result = check_drill(fields, session, persona, user.display_name)
-                    store.save_incident_report(
-                        session.id,
-                        user,
-                        fields,
-                        [it.model_dump(mode="json") for it in result.items],
-                        result.score,
-                    )
-                    # the filed drill is part of the stored grade, as in the app
-                    store.update_session(
-                        session, user, score=score_session(session, engine.rubric, result.score)
-                    )
-                    n_drills += 1
+                n_drills += maybe_file_drill(engine, store, session, persona, user, trng, skill)
     finally:
         engine.close()
     seconds = time.perf_counter() - t0

@@ -30,10 +30,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, select
 
-from simulator.drill import check_drill
-from simulator.models import Outcome, Persona
-from simulator.scoring.session import score_session
-from simulator.store import Store, User, _hasher, week_of
+from simulator.models import Persona
+from simulator.store import Store, User, _aware, _hasher, week_of
 from simulator.store import schema as t
 
 # The first three are the small demo's departments.
@@ -60,31 +58,14 @@ def department_names(n: int) -> tuple[str, ...]:
 
 @dataclass
 class Template:
-    """One session played through the engine, as rows ready to copy (JSON already text)."""
+    """One session played through the engine, as rows ready to copy (JSON already text), by
+    table name."""
 
     id: str
     persona_id: str
     skill: int  # index into SKILLS
-    display_name: str
-    session: dict[str, Any]
-    turns: list[dict[str, Any]]
-    scores: list[dict[str, Any]]
-    criteria: list[dict[str, Any]]
-    drills: list[dict[str, Any]]
-    summary: list[dict[str, Any]]
-    _prepared: dict[str, _Rows] | None = None
-
-    def prepared(self) -> dict[str, _Rows]:
-        if self._prepared is None:
-            self._prepared = {
-                "sessions": _Rows.of(self.id, [self.session]),
-                "turns": _Rows.of(self.id, self.turns),
-                "scores": _Rows.of(self.id, self.scores),
-                "session_criteria": _Rows.of(self.id, self.criteria),
-                "incident_reports": _Rows.of(self.id, self.drills),
-                "session_summary": _Rows.of(self.id, self.summary),
-            }
-        return self._prepared
+    created_at: datetime
+    tables: dict[str, _Rows]
 
 
 def _text_row(table: Table, row: Any) -> dict[str, Any]:
@@ -102,7 +83,7 @@ def _text_row(table: Table, row: Any) -> dict[str, Any]:
 def play_templates(catalogue: Sequence[Persona], *, per_level: int, seed: int) -> list[Template]:
     """``per_level`` sessions of every persona at every skill level, through the real engine,
     stored in a scratch SQLite file and read back as rows."""
-    from simulator.demo import demo_drill_fields, run_session
+    from simulator.demo import maybe_file_drill, run_session
     from simulator.engine import Engine
 
     out: list[Template] = []
@@ -116,7 +97,7 @@ def play_templates(catalogue: Sequence[Persona], *, per_level: int, seed: int) -
                                display_name=f"テンプレート{k}")
                 for k in range(len(SKILLS))
             ]  # fmt: skip
-            played: list[tuple[str, str, int, str]] = []
+            played: list[tuple[str, str, int]] = []
             started = datetime(2026, 1, 5, 1, tzinfo=UTC)
             for persona in catalogue:
                 for k, skill in enumerate(SKILLS):
@@ -125,17 +106,8 @@ def play_templates(catalogue: Sequence[Persona], *, per_level: int, seed: int) -
                         sid = uuid.uuid4().hex
                         session = run_session(engine, store, user, persona, skill=skill, rng=rng, session_id=sid,
                                               started=started)  # fmt: skip
-                        if session.outcome is not Outcome.in_progress and rng.random() < 0.5:
-                            careful = rng.random() < 0.3 + 0.6 * skill
-                            fields = demo_drill_fields(session, persona, user, rng, careful)
-                            result = check_drill(fields, session, persona, user.display_name)
-                            store.save_incident_report(sid, user, fields,
-                                                       [it.model_dump(mode="json") for it in result.items],
-                                                       result.score)  # fmt: skip
-                            store.update_session(
-                                session, user, score=score_session(session, engine.rubric, result.score)
-                            )
-                        played.append((sid, persona.id, k, user.display_name))
+                        maybe_file_drill(engine, store, session, persona, user, rng, skill)
+                        played.append((sid, persona.id, k))
         finally:
             engine.close()
         with store.engine.connect() as conn:
@@ -144,13 +116,12 @@ def play_templates(catalogue: Sequence[Persona], *, per_level: int, seed: int) -
                 q = select(table).where(table.c.session_id == sid)
                 return [_text_row(table, r) for r in conn.execute(q).mappings()]
 
-            for sid, pid, k, name in played:
+            for sid, pid, k in played:
                 head = conn.execute(select(t.sessions).where(t.sessions.c.id == sid)).mappings().one()
-                out.append(
-                    Template(sid, pid, k, name, _text_row(t.sessions, head), rows(t.turns, sid),
-                             rows(t.scores, sid), rows(t.session_criteria, sid), rows(t.incident_reports, sid),
-                             rows(t.session_summary, sid))
-                )  # fmt: skip
+                tables = {"sessions": [_text_row(t.sessions, head)]}
+                tables |= {name: rows(getattr(t, name), sid) for name in ORDER[1:]}
+                out.append(Template(sid, pid, k, _aware(head["created_at"]),
+                                    {name: _Rows.of(sid, r) for name, r in tables.items()}))  # fmt: skip
         store.engine.dispose()
     return out
 
@@ -159,10 +130,6 @@ def play_templates(catalogue: Sequence[Persona], *, per_level: int, seed: int) -
 
 _WHEN = re.compile(r"^\d+月\d+日( \d+時頃)?")
 _JST = timedelta(hours=9)
-
-
-def _aware(v: datetime) -> datetime:
-    return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -188,10 +155,9 @@ class _Rows:
 
 def copy_rows(tpl: Template, *, session_id: str, user: User, started: datetime) -> dict[str, _Rows]:
     """The template's rows as this trainee's session, started at ``started``."""
-    prepared = tpl.prepared()
-    delta = started - _aware(tpl.session["created_at"])
+    delta = started - tpl.created_at
     out: dict[str, _Rows] = {}
-    for name, src in prepared.items():
+    for name, src in tpl.tables.items():
         rows = [list(r) for r in src.rows]
         for r in rows:
             for i in src.dates:
@@ -299,7 +265,7 @@ def fill(
 ) -> dict[str, Any]:
     """Fill ``store`` with ``trainees`` × ``sessions`` copied sessions over the last ``days``
     days. Trainees that already exist are skipped. Returns the counts and the seconds taken."""
-    from simulator.demo import DEMO_PASSWORD, FAMILY, GIVEN
+    from simulator.demo import DEMO_PASSWORD, FAMILY, GIVEN, _session_id
 
     t0 = time.perf_counter()
     depts = department_names(departments)
@@ -353,7 +319,9 @@ def fill(
                 started = day.replace(hour=rng.randint(0, 9), minute=rng.randint(0, 59))
                 if started > now - timedelta(hours=1):  # never in the future
                     started -= timedelta(days=1)
-                rows = copy_rows(tpl, session_id=_sid(seed, u.username, n), user=u, started=started)
+                rows = copy_rows(
+                    tpl, session_id=_session_id(seed, u.username, n, "demo-scale"), user=u, started=started
+                )
                 for name, part in rows.items():
                     batch.setdefault(name, []).append(part)
                 n_sessions += 1
@@ -376,9 +344,3 @@ def fill(
         "departments": depts,
         "since": (now - timedelta(days=days)).date(),
     }
-
-
-def _sid(seed: int, username: str, n: int) -> str:
-    import hashlib
-
-    return hashlib.sha256(f"demo-scale|{seed}|{username}|{n}".encode()).hexdigest()[:32]

@@ -87,11 +87,16 @@ def _iso(dt: datetime | None) -> str:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def parse_day(text: str) -> datetime | None:
+    """``2026-04-01`` as midnight UTC; empty: None; anything else: ``ValueError``."""
+    text = (text or "").strip()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+
+
 def session_rows(
     store: Store,
     *,
     since: datetime | None = None,
-    department: str | None = None,
     pseudonymise: bool = False,
     until: datetime | None = None,
     departments: tuple[str, ...] = (),
@@ -99,7 +104,7 @@ def session_rows(
     scenario: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every ended or scored top-level session (retries are not attempts), oldest first,
-    started in [``since``, ``until``), in ``department`` / ``departments``, of ``personas``."""
+    started in [``since``, ``until``), in ``departments`` (all when empty), of ``personas``."""
     s, u = t.sessions.c, t.users.c
     q = (
         select(t.sessions, u.username, u.display_name, u.email, u.employee_id)
@@ -108,8 +113,6 @@ def session_rows(
     )
     if since is not None:
         q = q.where(s.created_at >= since)
-    if department:
-        q = q.where(s.department == department)
     if departments:
         q = q.where(s.department.in_(departments))
     if until is not None:

@@ -868,11 +868,12 @@ class Services:
 
         permissions.require(viewer, Capability.export)
         scope = permissions.departments_of(viewer)
-        for d in (department, *departments):
-            if scope is not None and d and d not in scope:
+        departments = tuple(d for d in (department, *departments) if d)
+        for d in departments:
+            if scope is not None and d not in scope:
                 raise AccessDenied(f"department {d}")
-        rows = ex.session_rows(self.store, since=since, department=department, pseudonymise=pseudonymise,
-                               until=until, departments=departments, personas=personas, scenario=scenario)  # fmt: skip
+        rows = ex.session_rows(self.store, since=since, pseudonymise=pseudonymise, until=until,
+                               departments=departments, personas=personas, scenario=scenario)  # fmt: skip
         if scope is not None:  # a department-scoped HR account exports its departments only
             rows = [r for r in rows if r["department"] in scope]
         self.store.audit(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from simulator.cli._common import EXIT_BAD_DATA, EXIT_OK
@@ -20,13 +20,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         dates[name] = None
         if value:
             try:
-                dates[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+                dates[name] = ex.parse_day(value)
             except ValueError:
                 print(f"--{name} は 2026-04-01 のような日付です / bad date {value!r}", file=sys.stderr)
                 return EXIT_BAD_DATA
     store = Store()
     try:
-        rows = ex.session_rows(store, since=dates["since"], until=dates["until"], department=args.department,
+        rows = ex.session_rows(store, since=dates["since"], until=dates["until"],
+                               departments=(args.department,) if args.department else (),
                                pseudonymise=args.pseudonymise)  # fmt: skip
     finally:
         store.engine.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 
+from simulator.app.exports import parse_day
 from simulator.app.permissions import AccessDenied, Capability
 from simulator.app.services import Services
 from simulator.store import NotFound
@@ -28,12 +29,6 @@ def url_for(session_id: str, fmt: str) -> str:
 
 PERSONA_ROUTE = "/kasuhara/persona"
 EXPORT_ROUTE = "/kasuhara/export"
-
-
-def parse_day(text: str) -> datetime | None:
-    """``2026-04-01`` as midnight UTC; empty: None; anything else: ``ValueError``."""
-    text = (text or "").strip()
-    return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
 
 
 def export_url(name: str, **params: Any) -> str:

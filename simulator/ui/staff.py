@@ -148,7 +148,7 @@ def audit_rows(
     until: str = "",
 ) -> list[list[Any]]:
     """The entries the viewer may read, filtered; ``actor`` / ``subject`` are user names."""
-    from simulator.ui.exports import parse_day
+    from simulator.app.exports import parse_day
 
     ids: dict[str, str | None] = {}
     for key, name in (("actor", actor), ("subject", subject)):
@@ -513,8 +513,10 @@ def trend_svg(points: list[tuple[str, str, float, int]]) -> str:
     w, h, left, right, top, bottom = 1100, 280, 44, 12, 10, 36
     pw, ph = w - left - right, h - top - bottom
 
+    at = {wk: i for i, wk in enumerate(weeks)}
+
     def x(week: str) -> float:
-        return left + (pw * weeks.index(week) / max(1, len(weeks) - 1) if len(weeks) > 1 else pw / 2)
+        return left + (pw * at[week] / max(1, len(weeks) - 1) if len(weeks) > 1 else pw / 2)
 
     def y(v: float) -> float:
         return top + ph * (1 - max(0.0, min(100.0, v)) / 100)
@@ -537,7 +539,7 @@ def trend_svg(points: list[tuple[str, str, float, int]]) -> str:
     for i, name in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
         dash = "" if i < len(PALETTE) else ' stroke-dasharray="6 3"'
-        pts = sorted(by[name], key=lambda p: weeks.index(p[0]))
+        pts = sorted(by[name], key=lambda p: at[p[0]])
         coords = " ".join(f"{x(wk):.1f},{y(v):.1f}" for wk, v, _n in pts)
         label = html.escape(name)
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{coords}">'
@@ -558,7 +560,8 @@ def trend_svg(points: list[tuple[str, str, float, int]]) -> str:
 def build_dashboard(services: Services, saved: Any) -> dict[str, Any]:
     """``saved``: a ``gr.BrowserState`` made outside the tabs (a hidden tab's is never mounted)."""
     from simulator.app.dashboard import COHORT_ORDERS, GROUPS, PERIODS, Filters, period_bounds
-    from simulator.ui.exports import export_url, parse_day
+    from simulator.app.exports import parse_day
+    from simulator.ui.exports import export_url
 
     gr.Markdown(S.DASH_TITLE)
     with gr.Row():
