@@ -9,7 +9,7 @@ and leaves a notice on the turn; the session goes on.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -234,13 +234,15 @@ T = TypeVar("T")
 LOW_CONFIDENCE = 0.6
 
 
-def drain(gen: Generator[Any, None, T]) -> T:
-    """Run a generator to its end and return its return value."""
+def drain(gen: Generator[Any, None, T], each: Callable[[Any], object] | None = None) -> T:
+    """Run a generator to its end (``each`` is given what it yields) and return its return value."""
     while True:
         try:
-            next(gen)
+            item = next(gen)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        if each is not None:
+            each(item)
 
 
 def _short(e: BaseException) -> str:

@@ -44,6 +44,8 @@ class PersonaCatalog:
         self.store = store
         self.files = files
         self._parsed = _PARSED  # versions never change: parsed once per process
+        # ... and a stored version of this database is read from it once (every turn asks)
+        self._versions: dict[tuple[str, int], Persona] = {}
         self._published: tuple[float, dict[str, Persona]] | None = None
         self._lock = threading.Lock()
 
@@ -76,6 +78,9 @@ class PersonaCatalog:
                 raise KeyError(
                     f"ペルソナ「{persona_id}」は公開されていません / not published: {persona_id!r}"
                 ) from None
+        hit = self._versions.get((persona_id, version))
+        if hit is not None:
+            return hit
         text = self.store.persona_yaml(persona_id, version)
         if text is None:
             raise KeyError(f"ペルソナ「{persona_id}」v{version} はありません / unknown persona version")
@@ -83,6 +88,7 @@ class PersonaCatalog:
         hit = self._parsed.get(key)
         if hit is None:
             hit = self._parsed[key] = parse_persona(text, f"{persona_id} v{version}")
+        self._versions[(persona_id, version)] = hit
         return hit
 
     def published(self) -> dict[str, Persona]:

@@ -79,6 +79,8 @@ CLOSED = (
     "/gradio_api/vibe",
 )
 
+# where the guard leaves the account it checked for the request (an active one, read just now)
+SCOPE_USER = "kasuhara.user"
 MSG_SIGN_IN = (
     "サインインしてください。サインインし直しても開けない場合は、管理者にアカウントを確認してください。"
 )
@@ -265,6 +267,7 @@ class Guard:
             if user is None:
                 await self._refuse(send, 401, MSG_SIGN_IN)
                 return
+            scope[SCOPE_USER] = user  # the handlers of this request read it (ui.common.current_user)
             if "upload" in path and method == "POST":
                 from simulator.app.permissions import Capability
 

@@ -130,13 +130,20 @@ class Services:
     ) -> Session:
         """The session, once the user may read it (or, with ``write``, practise in it). A view
         of another person's session is written to the audit log (who, whose, what, when)."""
-        owner, department = self.store.owner_department(session_id)
-        permissions.require_session(user, owner, write=write, department=department)
-        if owner != user.id:
+
+        def check(owner: str, department: str) -> None:  # on the header, before any turn is read
+            permissions.require_session(user, owner, write=write, department=department)
+
+        session = self.store.load_session(session_id, check=check)
+        if session.user_id != user.id:
             self.store.audit(
-                user, "view_session", subject_user_id=owner, session_id=session_id, detail={"what": what}
+                user,
+                "view_session",
+                subject_user_id=session.user_id,
+                session_id=session_id,
+                detail={"what": what},
             )
-        return self.store.load_session(session_id)
+        return session
 
     def start(self, user: User, persona_id: str, seed: int | None = None) -> Session:
         permissions.require(user, Capability.practice)

@@ -7,6 +7,7 @@ follow it. Reading the auxiliaries tells 「お受けします」 from 「お受
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -308,8 +309,11 @@ def _tokens(text: str, sentences: list[tuple[int, int]]) -> tuple[list[Token], l
     return tokens, sent_of
 
 
+@functools.lru_cache(maxsize=2048)
 def predicates_of(text: str) -> tuple[list[Predicate], list[Token], str]:
-    """Predicates and tokens of any text (the client's line), with the normalised text."""
+    """Predicates and tokens of any text (the client's line), with the normalised text. A
+    persona's lines come back often (every reply to one is judged against it): each is read
+    once; callers must not change what they get."""
     norm = normalize(text).text[:MAX_CHARS]
     tokens, sent_of = _tokens(norm, split_sentences(norm))
     return _predicates(tokens, sent_of), tokens, norm

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -100,6 +103,8 @@ class Store:
             if self.url in ("sqlite://", "sqlite:///:memory:"):
                 kwargs["poolclass"] = StaticPool
         self.engine: Engine = create_engine(self.url, **kwargs)
+        self._kept: OrderedDict[str, tuple[Turn, ...]] = OrderedDict()
+        self._kept_lock = threading.Lock()
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # an empty database is created at the head revision; one that is behind is refused
@@ -682,6 +687,9 @@ class Store:
                 with self.engine.begin() as conn:
                     self._insert_turn(conn, session, user, turn)
                     self._update_header(conn, session)
+                known = self._known_turns(session.id)
+                if len(known) == turn.index - 1:  # what this instance knows, and this turn
+                    self._keep_turns(session.id, [*known, turn])
                 return
             except IntegrityError as e:  # (session_id, idx) is unique: this turn number is taken
                 raise TurnConflict(session.id) from e
@@ -791,15 +799,28 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in reversed(conn.execute(q).mappings().all())]
 
-    def load_session(self, session_id: str) -> Session:
-        """The session with its turns, in two queries (``NotFound`` when there is none)."""
+    def load_session(self, session_id: str, *, check: Callable[[str, str], None] | None = None) -> Session:
+        """The session with its turns (``NotFound`` when there is none). ``check(owner,
+        department)`` runs on the header before any turn is read (a permission check).
+
+        A stored turn never changes, so the turns this instance has read or written are kept
+        (the sessions last used): only turns stored since, by any instance, are read again."""
         with self.engine.connect() as conn:
             h = conn.execute(select(t.sessions).where(t.sessions.c.id == session_id)).first()
             if h is None:
                 raise NotFound(session_id)
-            rows = conn.execute(
-                select(t.turns).where(t.turns.c.session_id == session_id).order_by(t.turns.c.idx)
-            ).all()
+            if check is not None:
+                check(str(h.user_id), str(h.department or ""))
+            known = self._known_turns(session_id)
+            q = select(t.turns).where(t.turns.c.session_id == session_id).order_by(t.turns.c.idx)
+            rows = conn.execute(q.where(t.turns.c.idx > len(known))).all()
+            turns = [*known, *(_as_turn(r) for r in rows)]
+            if known and any(turn.index != i for i, turn in enumerate(turns, 1)):
+                turns = [_as_turn(r) for r in conn.execute(q).all()]  # not as kept: all of them
+        if all(turn.index == i for i, turn in enumerate(turns, 1)):
+            self._keep_turns(session_id, turns)
+        else:
+            self._forget_turns(session_id)
         return Session(
             id=h.id,
             user_id=h.user_id,
@@ -817,23 +838,29 @@ class Store:
             branch_turn=h.branch_turn,
             created_at=_aware(h.created_at),
             ended_at=_aware(h.ended_at) if h.ended_at else None,
-            turns=[
-                Turn(
-                    index=r.idx,
-                    client_before=r.client_before,
-                    trainee=r.trainee,
-                    client_after=r.client_after,
-                    closing=r.closing,
-                    state=DirectorState.model_validate(r.state),
-                    voice=r.voice,
-                    notices=list(r.notices),
-                    review_flag=bool(r.review_flag),
-                    assessments=[Assessment.model_validate(a) for a in r.assessments],
-                    created_at=_aware(r.created_at),
-                )
-                for r in rows
-            ],
+            turns=turns,
         )
+
+    # the turns of the sessions last used, by session id (a new list is handed out every time)
+    KEPT_SESSIONS = 256
+
+    def _known_turns(self, session_id: str) -> tuple[Turn, ...]:
+        with self._kept_lock:
+            kept = self._kept.get(session_id, ())
+            if kept:
+                self._kept.move_to_end(session_id)
+            return kept
+
+    def _keep_turns(self, session_id: str, turns: list[Turn]) -> None:
+        with self._kept_lock:
+            self._kept[session_id] = tuple(turns)
+            self._kept.move_to_end(session_id)
+            while len(self._kept) > self.KEPT_SESSIONS:
+                self._kept.popitem(last=False)
+
+    def _forget_turns(self, session_id: str) -> None:
+        with self._kept_lock:
+            self._kept.pop(session_id, None)
 
     def list_sessions(
         self,
@@ -978,6 +1005,22 @@ def week_of(dt: datetime) -> date:
 
 def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _as_turn(r: Any) -> Turn:
+    return Turn(
+        index=r.idx,
+        client_before=r.client_before,
+        trainee=r.trainee,
+        client_after=r.client_after,
+        closing=r.closing,
+        state=DirectorState.model_validate(r.state),
+        voice=r.voice,
+        notices=list(r.notices),
+        review_flag=bool(r.review_flag),
+        assessments=[Assessment.model_validate(a) for a in r.assessments],
+        created_at=_aware(r.created_at),
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

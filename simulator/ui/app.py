@@ -261,6 +261,15 @@ def protect_data_dir() -> None:
         os.chmod(f, 0o600)
 
 
+def quiet_queue(demo: gr.Blocks) -> None:
+    """Gradio's queue summarises its last 10,000 events with pandas after every event, for the
+    monitoring page, which this app keeps closed: a few ms a turn on the one busy thread, growing
+    with every event. It keeps no history and no summary here."""
+    q = demo._queue
+    q.ANALYTICS_MAX_EVENTS = 1
+    q.compute_analytics_summary = lambda records: q.cached_event_analytics_summary  # type: ignore[method-assign]
+
+
 def main() -> int:
     from simulator.accounts import ensure_admin, first_start_message
     from simulator.app.signin import install as install_signin
@@ -286,6 +295,7 @@ def main() -> int:
     host, port = settings.host, settings.port
     demo = create_ui(services)
     demo.queue(default_concurrency_limit=8)  # 2, 4 and 8 measured: 8 gave the most turns/s (BENCHMARKS.md)
+    quiet_queue(demo)
     print(
         f"起動します / serving on http://{host}:{port}  (voice={services.engine.voice_mode}, judge={services.engine.judge_mode})",
         flush=True,

@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import gradio as gr
 
+from simulator.app.guard import SCOPE_USER
 from simulator.app.permissions import AccessDenied, Capability
 from simulator.app.services import Services
 from simulator.report import JST
@@ -33,6 +34,11 @@ def local_time(dt: datetime) -> datetime:
 def current_user(services: Services, request: gr.Request | None) -> User:
     """The signed-in user, read on the server for every handler."""
     username = getattr(request, "username", None) if request is not None else None
+    # the guard read this request's account from the database as it came in: not again
+    scope = getattr(getattr(request, "request", None), "scope", None)
+    checked = scope.get(SCOPE_USER) if isinstance(scope, dict) else None
+    if checked is not None and username and checked.username == username:
+        return checked  # type: ignore[no-any-return]
     try:
         return services.user(username)
     except AccessDenied:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import gradio as gr
@@ -12,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from simulator.app.permissions import AccessDenied
 from simulator.app.services import MAX_REPLY_CHARS, ReplyInputError, Services, TurnBusy
 from simulator.director import PHONE_TIME_LIMIT_MINUTES
+from simulator.engine import drain
 from simulator.library import get_rubric
 from simulator.models import (
     CRITERIA,
@@ -121,6 +124,44 @@ def header_text(services: Services, session: Session) -> str:
         f"**場面**: {p.setting}\n\n"
         f"> 手引書 {p.manual_passage.section}: 「{p.manual_passage.quote}」"
     )
+
+
+class TurnRun:
+    """A streamed turn (``Services.reply_stream``) run to its end in a thread of its own; the
+    handler takes the client's line from it as it comes, and the stored result at the end."""
+
+    def __init__(self, stream: Generator[str, None, tuple[Session, Turn]]) -> None:
+        self._stream = stream
+        self._pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._result: tuple[Session, Turn] | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="turn-stream", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._result = drain(self._stream, self._pieces.put)
+        except BaseException as e:  # noqa: BLE001 - handed to the handler, which shows it
+            self._error = e
+        finally:
+            self._pieces.put(None)
+
+    def pieces(self) -> Iterator[str]:
+        """What was spoken since the last call, joined (one update for pieces that came
+        together), until the line is complete. What came with the end is not given here: the
+        stored turn, shown next, holds it (one update fewer when a line arrives at once)."""
+        while True:
+            got = [self._pieces.get()]
+            while not self._pieces.empty():
+                got.append(self._pieces.get())
+            if None in got:
+                return
+            yield "".join(got)  # type: ignore[arg-type]  # None is not among them
+
+    def result(self) -> tuple[Session, Turn]:
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, Any]:
@@ -315,22 +356,28 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
         # the session read here is the one answered: it is not read again
         stream = services.reply_stream(user, sid, text, session=session)  # type: ignore[arg-type]
         live = services.engine.voice_mode == "llm"
-        base = chat_messages(session) + [{"role": "user", "content": shown(text)}]
-        if live:  # an LLM's line takes a while: the trainee's words at once, then the line as spoken
-            out = unchanged(render(session, None, False, is_gentle))
-            out[5] = base + [{"role": "assistant", "content": "…"}]
-            out[8] = gr.update(value="", interactive=False)
-            yield out
-        spoken = ""
         try:
-            while True:
-                spoken += next(stream)
-                if live:
+            if live:
+                # An LLM's line takes a while. The turn runs in its own thread from now (the
+                # model is asked at once, not after the first update is on its way); the page
+                # shows the trainee's words, then the line as it is spoken, as many pieces as
+                # arrived since the last update at a time. The turn is stored whole even if the
+                # page goes away meanwhile.
+                turn_run = TurnRun(stream)
+                base = chat_messages(session) + [{"role": "user", "content": shown(text)}]
+                out = unchanged(render(session, None, False, is_gentle))
+                out[5] = base + [{"role": "assistant", "content": "…"}]
+                out[8] = gr.update(value="", interactive=False)
+                yield out
+                spoken = ""
+                for piece in turn_run.pieces():
+                    spoken += piece
                     partial = [gr.skip()] * len(view)
                     partial[5] = base + [{"role": "assistant", "content": shown(spoken)}]
                     yield partial
-        except StopIteration as stop:
-            session, turn = stop.value
+                session, turn = turn_run.result()
+            else:
+                session, turn = drain(stream)
         except AccessDenied:
             fail(S.ACCESS_DENIED)
         except (TurnBusy, ReplyInputError, OperationalError) as e:
@@ -346,13 +393,30 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             kept[8] = gr.update(value=text, interactive=True)
             yield kept
             return
-        # the scripted line is known at once: one update, without what a turn does not change
-        yield unchanged(render(session, turn, show_hints, is_gentle))
+        # the turn as stored: one update, without what a turn does not change
+        out = unchanged(render(session, turn, show_hints, is_gentle))
+        if session.outcome is Outcome.in_progress:
+            # mid-scene the buttons and the ended row stay as they are; the box is emptied (a
+            # plain value: Gradio builds a whole component to apply each gr.update)
+            out[7] = out[10] = out[11] = gr.skip()
+            out[8] = gr.update(value="", interactive=True) if live else ""
+        yield out
+
+    def on_send_once(
+        text: str, sid: str | None, show_hints: bool, is_gentle: bool, request: gr.Request
+    ) -> list[Any]:
+        """The scripted voice's turn: its line is known at once, so the turn is one call with
+        one answer (a generator costs Gradio a second call and a second message)."""
+        out: list[Any] = [gr.skip() for _ in view]
+        for out in on_send(text, sid, show_hints, is_gentle, request):  # noqa: B007 - the last is the answer
+            pass
+        return out
 
     send_inputs = [reply, session_id, hints_on, gentle]
     # Enter sends through this button (the page script: IME composition never sends, Shift+Enter
     # is a newline), so the text box itself has no submit of its own.
-    send.click(on_send, send_inputs, view, api_name="send")
+    streamed = services.engine.voice_mode == "llm"
+    send.click(on_send if streamed else on_send_once, send_inputs, view, api_name="send")
 
     def on_end(sid: str | None, request: gr.Request) -> list[Any]:
         user = current_user(services, request)
