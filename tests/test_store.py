@@ -75,6 +75,28 @@ def test_turns_are_written_as_they_happen_and_a_restart_resumes(db: str, engine:
     )
 
 
+def test_two_instances_on_one_database_each_see_the_turns_the_other_stored(db: str, engine: Engine) -> None:
+    """Each instance keeps the turns it has read; a turn the other one stored since is read."""
+    a, b = Services(Store(db), engine), Services(Store(db), engine)
+    u = a.store.add_user("kimura", "password123", department="営業部")
+    session = a.start(u, PERSONA, seed=5)
+    a.reply(u, session.id, "お話は伺います。ただ、契約の範囲外のご要望はお受けできません。")
+    assert [t.trainee for t in b.load(u, session.id).turns] == [
+        "お話は伺います。ただ、契約の範囲外のご要望はお受けできません。"
+    ]
+    b.reply(u, session.id, "本日のやり取りは記録に残します。")
+    b.reply(u, session.id, "この件は上長に報告いたします。")
+    seen = a.load(u, session.id)  # a kept turn 1: turns 2 and 3 come from b
+    assert [t.index for t in seen.turns] == [1, 2, 3]
+    assert seen.turns[2].trainee == "この件は上長に報告いたします。"
+    assert seen.state == b.load(u, session.id).state
+    # a page that changes the session it was given does not change what the next page reads
+    seen.turns.clear()
+    assert len(a.load(u, session.id).turns) == 3
+    _, turn4 = a.reply(u, session.id, "契約書の範囲でご対応いたします。")
+    assert turn4.index == 4 and len(b.load(u, session.id).turns) == 4
+
+
 def test_a_trainee_never_reaches_another_trainees_session(db: str, engine: Engine) -> None:
     svc = Services(Store(db), engine)
     a = svc.store.add_user("trainee_a", "password-a1")
