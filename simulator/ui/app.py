@@ -270,6 +270,18 @@ def quiet_queue(demo: gr.Blocks) -> None:
     q.compute_analytics_summary = lambda records: q.cached_event_analytics_summary  # type: ignore[method-assign]
 
 
+def settle_memory() -> None:
+    """After start-up: what is loaded for good (Gradio, the judge's model, the personas, the
+    built page) leaves the garbage collector's view, and young objects are collected less often.
+    Before, a full collection scanned it all, stopping every turn for about 200 ms every 10-20 s
+    under load (BENCHMARKS.md, "Where a turn's time goes")."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def main() -> int:
     from simulator.accounts import ensure_admin, first_start_message
     from simulator.app.signin import install as install_signin
@@ -328,5 +340,6 @@ def main() -> int:
     # sign-in verified from the database, so that every instance accepts it (app.signin)
     install_signin(demo.server_app, services.store)
     install_exports(demo.server_app, services)  # the report files, made when asked for
+    settle_memory()
     demo.block_thread()
     return 0
