@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Command: `{cmd}` (part of `make bench`). The app with `KASUHARA_VOICE=llm`, `KASUHARA_JUDGE=both` "
             f"against the tests' local OpenAI-compatible server answering voice and judge after {DELAY * 1000:.0f} ms "
             f"each; {TURNS} turns through `gradio_client`. Ideal turn: {DELAY * 1000:.0f} ms (voice and judge "
-            "concurrent). Target: ratio <= 1.1.",
+            "concurrent). The first character: when the chat first shows this turn's line. Target: ratio <= 1.1.",
             "",
             "| turn p50 | turn max | ratio to the ideal | first character of the line (p50) |",
             "|---|---|---|---|",

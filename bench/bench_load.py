@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             f"Command: `{cmd}` (part of `make bench`). The app on the offline defaults (scripted voice, hybrid "
             "judge, SQLite) in its own process; this process drives N trainees with `gradio_client` over "
             f"127.0.0.1, each for {args.seconds:.0f} s (plus twice the think time), a turn timed from `/send` to "
-            "its final answer. The clients sign in all at once (the sign-in column) with a 60 s read timeout, as a browser waits; gradio_client's own default is 5 s. Targets: 50 trainees with 5 s think, 0 errors and p95 <= 300 ms; back to back, "
-            ">= 30 turns/s.",
+            "its final answer. The clients sign in all at once (the sign-in column) with a 60 s read timeout, as a browser waits; gradio_client's own default is 5 s. "
+            "Each client is handed one TLS context to reuse (gradio_client builds one per request, which had been most "
+            "of the load generator's CPU on the server's 2 cores). Targets: 50 trainees with 5 s think, 0 errors and "
+            "p95 <= 300 ms; back to back, >= 30 turns/s.",
             "",
             "| trainees | pattern | turns | p50 | p95 | errors | turns/s | sign-in + first page (p95, all at once) |",
             "|---|---|---|---|---|---|---|---|",
