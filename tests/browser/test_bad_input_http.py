@@ -45,12 +45,22 @@ def _report_html(c: Client, sid: str) -> str:
     return page
 
 
-def _newest_session(store: Store, user_id: str) -> str:
-    return str(store.list_sessions(user_id=user_id, limit=1)[0]["id"])
+def _start(c: Client, store: Store, user: Any) -> str:
+    """A new practice through the API; its session id (the newest of the user's)."""
+    c.predict(api_name=f"/start_{PERSONA}")
+    return str(store.list_sessions(user_id=user.id, limit=1)[0]["id"])
 
 
-def _log_tail(app: AppServer, start: int) -> str:
-    return app.log.read_bytes()[start:].decode("utf-8", "replace")
+def _assert_not_live(page: str) -> None:
+    """No typed markup reached the report as markup (typed markup shows escaped, as text)."""
+    m = LINK.search(page)
+    assert not m, page[max(0, m.start() - 300) : m.end() + 100]
+    assert "<script>alert" not in page and "<img src=x onerror" not in page
+
+
+def _assert_no_server_error(app: AppServer, log_start: int) -> None:
+    tail = app.log.read_bytes()[log_start:].decode("utf-8", "replace")
+    assert "Traceback" not in tail, tail[-3000:]
 
 
 def _as_a_browser_sends_it(json: Any) -> tuple[dict[str, str], Any]:
@@ -83,8 +93,7 @@ def test_every_input_as_a_reply_through_the_api_is_stored_as_typed_or_refused_in
 ) -> None:
     c, store, user = trainee
     log_start = app_server.log.stat().st_size
-    c.predict(api_name=f"/start_{PERSONA}")
-    sid = _newest_session(store, user.id)
+    sid = _start(c, store, user)
     stored = refused = 0
     sessions = [sid]
     for entry in CORPUS:
@@ -104,18 +113,13 @@ def test_every_input_as_a_reply_through_the_api_is_stored_as_typed_or_refused_in
             assert session.turns[-1].trainee == clean_input(text), entry
             stored += 1
         if session.outcome.value != "in_progress":
-            c.predict(api_name=f"/start_{PERSONA}")
-            sid = _newest_session(store, user.id)
+            sid = _start(c, store, user)
             sessions.append(sid)
     assert stored > 150 and refused >= 10
     # the reports of those sessions, read back through the API: nothing typed is live markup
     for s in sessions[:-1]:
-        page = _report_html(c, s)
-        m = LINK.search(page)
-        assert not m, page[max(0, m.start() - 300) : m.end() + 100]
-        assert "<script>alert" not in page and "<img src=x onerror" not in page
-    tail = _log_tail(app_server, log_start)
-    assert "Traceback" not in tail, tail[-3000:]
+        _assert_not_live(_report_html(c, s))
+    _assert_no_server_error(app_server, log_start)
 
 
 def test_every_input_in_a_report_field_through_the_api_is_kept_or_refused_in_japanese(
@@ -123,8 +127,7 @@ def test_every_input_in_a_report_field_through_the_api_is_kept_or_refused_in_jap
 ) -> None:
     c, store, user = trainee
     log_start = app_server.log.stat().st_size
-    c.predict(api_name=f"/start_{PERSONA}")
-    sid = _newest_session(store, user.id)
+    sid = _start(c, store, user)
     c.predict("お話は伺います。ただ、契約の範囲外のためお受けできません。", True, False, api_name="/send")
     c.predict(api_name="/end")
     fields = [
@@ -150,8 +153,5 @@ def test_every_input_in_a_report_field_through_the_api_is_kept_or_refused_in_jap
             continue
         kept += 1
     assert kept > 150
-    page = _report_html(c, sid)
-    assert not LINK.search(page)
-    assert "<script>alert" not in page and "<img src=x onerror" not in page
-    tail = _log_tail(app_server, log_start)
-    assert "Traceback" not in tail, tail[-3000:]
+    _assert_not_live(_report_html(c, sid))
+    _assert_no_server_error(app_server, log_start)
