@@ -165,10 +165,33 @@ def quote_in_manual(quote: str) -> bool:
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def load_yaml_text(text: str) -> Any:
+    """YAML read safely (``yaml.YAMLError`` as PyYAML raises it). A ``"\\ud83d\\ude47"`` escape
+    gives two halves of a surrogate pair in YAML: a pair is joined into its character, a lone
+    half becomes U+FFFD (no UTF-8 encoder accepts one: the page's event stream would break)."""
+    text = _whole_characters(text)  # libyaml raises UnicodeEncodeError on one, not a YAMLError
+    return _whole_characters(yaml.load(text, Loader=_SAFE_LOADER))  # noqa: S506 - a safe loader
+
+
+def _whole_characters(v: Any) -> Any:
+    if isinstance(v, str):
+        if not _SURROGATE.search(v):
+            return v
+        return v.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(v, list):
+        return [_whole_characters(x) for x in v]
+    if isinstance(v, dict):
+        return {_whole_characters(k): _whole_characters(x) for k, x in v.items()}
+    return v
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_yaml_text(text: str, source: str) -> Any:
     """YAML from a string (a persona written in the studio or imported), errors naming ``source``."""
     try:
-        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, libyaml's when present
+        return load_yaml_text(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{mark.line + 1}行目" if mark else ""

@@ -101,3 +101,12 @@ def test_text_spliced_into_persona_yaml_never_crashes_the_studio_parser(at: int,
         parse_persona(text[:at] + junk + text[at:], "studio")
     except DataFileError as e:
         assert "studio" in e.message and e.problem_ja
+
+
+def test_a_lone_surrogate_in_persona_yaml_is_read_as_a_replacement_character() -> None:
+    """libyaml refuses one with a UnicodeEncodeError (not a YAML error): the studio's check would
+    break instead of answering; a stray half of a pair typed or pasted becomes U+FFFD."""
+    from simulator.library import parse_yaml_text
+
+    assert parse_yaml_text("title: a\ud800b", "studio") == {"title": "a\ufffdb"}
+    assert parse_yaml_text("title: 🙇\udfff", "studio") == {"title": "🙇\ufffd"}

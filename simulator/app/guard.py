@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -78,6 +79,31 @@ CLOSED = (
     "/gradio_api/mcp",
     "/gradio_api/vibe",
 )
+
+# JSON can carry a lone surrogate as an escape (a browser's JSON.stringify writes one as
+# 「\\ud800」); no UTF-8 encoder accepts it, so Gradio's event stream would break answering with it.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(body: bytes) -> bytes:
+    """The request's JSON with every lone surrogate in its strings replaced by U+FFFD (a pair,
+    an emoji, is one character once decoded and stays as it is), for every handler at once."""
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, str):
+            return _LONE_SURROGATE.sub("\ufffd", v)
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, dict):
+            return {fix(k): fix(x) for k, x in v.items()}
+        return v
+
+    try:
+        return json.dumps(fix(json.loads(body)), ensure_ascii=False).encode("utf-8")
+    except ValueError:
+        return body  # not JSON: Gradio answers it as it would
+
 
 # where the guard leaves the account it checked for the request (an active one, read just now)
 SCOPE_USER = "kasuhara.user"
@@ -287,6 +313,8 @@ class Guard:
             if too_big:
                 await self._refuse(send, 413, "送られた内容が大きすぎます。")
                 return
+            if _ESCAPED_SURROGATE.search(body):
+                body = _without_lone_surrogates(body)
             receive = self._replay(body)
             try:
                 data = json.loads(body or b"{}")

@@ -20,7 +20,7 @@ from simulator.director import initial_state
 from simulator.drill import DrillItem
 from simulator.engine import Engine, drain
 from simulator.errors import DataFileError
-from simulator.library import get_persona
+from simulator.library import get_persona, load_yaml_text
 from simulator.models import CriterionId, Outcome, Persona, ScenarioId, Session, Turn
 from simulator.report import JST, build_report
 from simulator.report_model import Branch, DrillSection, Report
@@ -811,7 +811,7 @@ class Services:
 
         permissions.require(user, Capability.edit_personas)
         try:
-            data = yaml.safe_load(text) or {}
+            data = load_yaml_text(text) or {}
         except yaml.YAMLError as e:
             return {}, [("", f"YAML として読めません（{getattr(e, 'problem', e)}）")]
         if not isinstance(data, dict):

@@ -17,7 +17,7 @@ import yaml
 from simulator.app.permissions import Capability
 from simulator.app.services import Services
 from simulator.errors import DataFileError
-from simulator.library import manual_passages
+from simulator.library import load_yaml_text, manual_passages
 from simulator.models import CRITERION_LABELS, CriterionId, Persona, Session, outcome_label
 from simulator.ui import strings as S
 from simulator.ui.common import fail, staff_user
@@ -47,7 +47,7 @@ def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
 def form_values(text: str) -> list[Any]:
     """The form's values read from the YAML (unchanged fields when it cannot be read)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml_text(text) or {}
     except yaml.YAMLError:
         return [gr.skip() for _ in range(len(FORM) + 2)]
     if not isinstance(data, dict):
@@ -64,7 +64,7 @@ def form_values(text: str) -> list[Any]:
 def apply_form(text: str, values: list[Any]) -> str:
     """The YAML with the form's values written in (other fields kept as they are)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml_text(text) or {}
     except yaml.YAMLError:
         return text
     if not isinstance(data, dict):
@@ -201,7 +201,7 @@ def build(services: Services) -> dict[str, Any]:
             return [gr.skip(), gr.skip(), gr.skip()]
         heading, quote = passages[int(i)]
         try:
-            data = yaml.safe_load(text or "") or {}
+            data = load_yaml_text(text or "") or {}
         except yaml.YAMLError:
             fail(S.STUDIO_PASSAGE_YAML)
         if not isinstance(data, dict):

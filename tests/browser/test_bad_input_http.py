@@ -16,6 +16,7 @@ import pytest
 from gradio_client import Client
 
 from simulator.library import load_personas
+from simulator.paths import ROOT
 from simulator.store import Store
 from simulator.text import clean_input
 from tests.browser.conftest import PASSWORD, AppServer
@@ -154,4 +155,67 @@ def test_every_input_in_a_report_field_through_the_api_is_kept_or_refused_in_jap
         kept += 1
     assert kept > 150
     _assert_not_live(_report_html(c, sid))
+    _assert_no_server_error(app_server, log_start)
+
+
+def _staff(app_server: AppServer, name: str, role: str) -> Client:
+    store = Store(app_server.db_url)
+    if store.find_user(name) is None:
+        store.add_user(name, PASSWORD, role=role, department="研修部", display_name=f"{name} 担当")
+    return Client(app_server.url, auth=(name, PASSWORD), verbose=False, analytics_enabled=False,
+                  ssl_verify=TLS, httpx_kwargs={"timeout": 60})  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_every_input_in_a_persona_file_through_the_studio_is_checked_in_japanese(
+    app_server: AppServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each input spliced into a persona's YAML as typed (which may break the YAML) and as a
+    quoted title: the studio's check answers with its problems, in Japanese, never an error."""
+    import httpx._content
+
+    monkeypatch.setattr(httpx._content, "encode_json", _as_a_browser_sends_it)
+    trainer = _staff(app_server, "studio_bad", "trainer")
+    log_start = app_server.log.stat().st_size
+    base = (ROOT / "personas" / f"{PERSONA}.yaml").read_text(encoding="utf-8")
+    title = next(line for line in base.splitlines() if line.startswith("title:"))
+    accepted = 0
+    for entry in CORPUS:
+        text = text_of(entry)[:20_000]
+        for yaml_text in (base.replace(title, f"title: {text}", 1),
+                          base.replace(title, f"title: {json.dumps(text)}", 1)):  # fmt: skip
+            out = trainer.predict(yaml_text, api_name="/studio_check")
+            problems = str(out[0] if isinstance(out, list | tuple) else out)
+            if problems.startswith("✓"):
+                accepted += 1
+            else:
+                assert problems.startswith("⚠") and JAPANESE.search(problems), (entry, problems[:300])
+                assert not INTERNALS.search(problems), (entry, problems[:300])
+    assert accepted > 100  # most inputs are a title the persona may carry, quoted
+    _assert_no_server_error(app_server, log_start)
+
+
+def test_a_csv_import_of_the_corpus_through_the_app_is_refused_row_by_row_in_japanese(
+    app_server: AppServer, tmp_path: Path
+) -> None:
+    """Every input as a user name, display name and department in one CSV, uploaded as an
+    administrator: refused before anything is added, the rows named in Japanese."""
+    from gradio_client import handle_file
+
+    admin = _staff(app_server, "admin_bad", "admin")
+    store = Store(app_server.db_url)
+    before = len(store.list_users())
+    log_start = app_server.log.stat().st_size
+    rows = ["username,display_name,role,department"]
+    for n, entry in enumerate(CORPUS):
+        text = clean_input(text_of(entry)[:300]).replace('"', '""')
+        rows.append(f'"{text}","{text}",trainee,"{text}"')
+        rows.append(f'bulk{n:03d},"{text}",trainee,"{text}"')
+    path = tmp_path / "users.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(Exception) as refused:
+        admin.predict(handle_file(str(path)), api_name="/users_csv")
+    assert JAPANESE.search(str(refused.value)) and not INTERNALS.search(str(refused.value)), str(
+        refused.value
+    )
+    assert len(store.list_users()) == before  # every row is checked first: nothing was added
     _assert_no_server_error(app_server, log_start)
