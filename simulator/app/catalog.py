@@ -58,10 +58,13 @@ class PersonaCatalog:
         shipped = personas(self.files)  # a broken shipped file stops the start, naming file and field
         for path in data_files(self.files):
             p = shipped.get(path.stem) or load_persona(path)
+            text = path.read_text(encoding="utf-8")
+            # the stored copy of a shipped file is this text: it is not parsed a second time
+            self._parsed.setdefault((p.id, p.version, hash(text)), p)
             if (p.id, p.version) in have:
                 continue
             added += self.store.add_persona_version(
-                p.id, p.version, path.read_text(encoding="utf-8"), title=p.title, scenario=p.scenario.value,
+                p.id, p.version, text, title=p.title, scenario=p.scenario.value,
                 published=True, source="file", note=f"同梱ファイル {path.name}",
             )  # fmt: skip
         self._published = None

@@ -277,6 +277,26 @@ def _bigrams(text: str) -> frozenset[str]:
 
 _model: LearnedModel | None = None
 _lock = threading.Lock()
+_index_now = threading.Event()  # cleared by the app while it starts (defer_indexing)
+_index_now.set()
+
+
+def defer_indexing() -> None:
+    """The app's start-up: the examples' index waits for :func:`start_indexing` (it holds the
+    interpreter for about half a second, which the first page would wait for)."""
+    _index_now.clear()
+
+
+def start_indexing(wait: float = 0.0) -> None:
+    """Let the examples' index be built; with ``wait``, return once it is (if the model is loaded)."""
+    _index_now.set()
+    if wait and _model is not None:
+        _model._indexed.wait(timeout=wait)
+
+
+def _index_when_allowed(m: LearnedModel) -> None:
+    _index_now.wait(timeout=60)
+    m.index_examples()
 
 
 def shipped_model() -> LearnedModel:
@@ -286,9 +306,11 @@ def shipped_model() -> LearnedModel:
         with _lock:
             if _model is None:
                 m = LearnedModel.load()
-                # the examples' index is only needed to explain an overruled score: build it
-                # beside the app's start-up, not in its way
-                threading.Thread(target=m.index_examples, name="nearest-index", daemon=True).start()
+                # the examples' index is only needed to explain an overruled score: built in
+                # the background (after the app's start-up, when it defers it)
+                threading.Thread(
+                    target=_index_when_allowed, args=(m,), name="nearest-index", daemon=True
+                ).start()
                 _model = m
     return _model
 

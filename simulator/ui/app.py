@@ -291,6 +291,9 @@ def main() -> int:
     from simulator.store.migrate import DatabaseAhead, DatabaseBehind
     from simulator.ui.exports import install as install_exports
 
+    from simulator.scoring import learned
+
+    learned.defer_indexing()  # until the first page can be served
     try:
         settings = load_settings()
         services = Services.create()
@@ -340,6 +343,7 @@ def main() -> int:
     # sign-in verified from the database, so that every instance accepts it (app.signin)
     install_signin(demo.server_app, services.store)
     install_exports(demo.server_app, services)  # the report files, made when asked for
+    learned.start_indexing(wait=30)  # the page is served meanwhile; the index is loaded for good
     settle_memory()
     demo.block_thread()
     return 0
