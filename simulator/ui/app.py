@@ -288,10 +288,9 @@ def main() -> int:
     from simulator.config import ConfigError, load_settings
     from simulator.errors import DataFileError
     from simulator.library import personas
+    from simulator.scoring import learned
     from simulator.store.migrate import DatabaseAhead, DatabaseBehind
     from simulator.ui.exports import install as install_exports
-
-    from simulator.scoring import learned
 
     learned.defer_indexing()  # until the first page can be served
     try:
