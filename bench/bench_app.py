@@ -1,7 +1,7 @@
 """The app's cold start and memory per open practice (`python -m bench.bench_app`).
 
 Cold start: from starting ``app.py`` (offline defaults, a fresh data directory) until the first
-page answers 200; the median of 3. Memory: the app's resident set size after 100 trainees each
+page answers 200; the median of 7 (starts vary by a second on this machine). Memory: the app's resident set size after 100 trainees each
 opened a practice and sent one reply through ``gradio_client``, less the size before, per
 session. Target: cold start <= 6 s.
 """
@@ -92,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
-    starts = [cold_start() for _ in range(3)]
+    starts = [cold_start() for _ in range(7)]
     per, total = memory_per_session()
     cold = statistics.median(starts)
     cmd = "python -m bench.bench_app" + (" " + " ".join(argv) if argv else "")
     body = "\n".join(
         [
             f"Command: `{cmd}` (part of `make bench`). Cold start: `app.py` started on a fresh data directory "
-            "until `/` answers 200 (median of 3; the runs: "
+            "until `/` answers 200 (median of 7; the runs: "
             + ", ".join(f"{s:.1f} s" for s in starts)
             + f"). Memory: the app's RSS after {SESSIONS} trainees each opened a practice and sent a reply, "
             "less the RSS after the first one. Target: cold start <= 6 s.",
