@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from simulator.errors import DataFileError
 from simulator.models import EVENT_FACTS, REQUIRED_ANSWERS, Line, Persona, Reaction, Rubric
 from simulator.paths import MANUAL_PATH, PERSONAS_DIR, RUBRICS_DIR
+from simulator.text import whole_characters
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -166,26 +167,10 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml_text(text: str) -> Any:
-    """YAML read safely (``yaml.YAMLError`` as PyYAML raises it). A ``"\\ud83d\\ude47"`` escape
-    gives two halves of a surrogate pair in YAML: a pair is joined into its character, a lone
-    half becomes U+FFFD (no UTF-8 encoder accepts one: the page's event stream would break)."""
-    text = _whole_characters(text)  # libyaml raises UnicodeEncodeError on one, not a YAMLError
-    return _whole_characters(yaml.load(text, Loader=_SAFE_LOADER))  # noqa: S506 - a safe loader
-
-
-def _whole_characters(v: Any) -> Any:
-    if isinstance(v, str):
-        if not _SURROGATE.search(v):
-            return v
-        return v.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    if isinstance(v, list):
-        return [_whole_characters(x) for x in v]
-    if isinstance(v, dict):
-        return {_whole_characters(k): _whole_characters(x) for k, x in v.items()}
-    return v
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    """YAML read safely (``yaml.YAMLError`` as PyYAML raises it), in whole characters: a
+    ``"\\ud83d\\ude47"`` escape gives the two halves of a pair in YAML (``text.whole_characters``)."""
+    text = whole_characters(text)  # libyaml raises UnicodeEncodeError on one, not a YAMLError
+    return whole_characters(yaml.load(text, Loader=_SAFE_LOADER))  # noqa: S506 - a safe loader
 
 
 def parse_yaml_text(text: str, source: str) -> Any:

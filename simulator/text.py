@@ -227,6 +227,22 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def whole_characters(v: Any) -> Any:
+    """``v`` (a string, or lists and dicts of them) with every surrogate resolved: a pair (the
+    two halves of an emoji, as a YAML or JSON escape gives them) joined into its character, a
+    lone half made U+FFFD. No UTF-8 encoder accepts a lone one; Gradio's event stream would
+    break answering with it."""
+    if isinstance(v, str):
+        if not _LONE_SURROGATE.search(v):
+            return v
+        return v.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(v, list):
+        return [whole_characters(x) for x in v]
+    if isinstance(v, dict):
+        return {whole_characters(k): whole_characters(x) for k, x in v.items()}
+    return v
+
+
 def clean_input(text: str) -> str:
     """What a person typed, safe to store, stream and render: a lone surrogate (which no UTF-8
     encoder accepts) becomes U+FFFD, control and bidi-override characters are dropped, CRLF

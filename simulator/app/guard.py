@@ -83,24 +83,15 @@ CLOSED = (
 # JSON can carry a lone surrogate as an escape (a browser's JSON.stringify writes one as
 # 「\\ud800」); no UTF-8 encoder accepts it, so Gradio's event stream would break answering with it.
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _without_lone_surrogates(body: bytes) -> bytes:
-    """The request's JSON with every lone surrogate in its strings replaced by U+FFFD (a pair,
-    an emoji, is one character once decoded and stays as it is), for every handler at once."""
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, str):
-            return _LONE_SURROGATE.sub("\ufffd", v)
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        if isinstance(v, dict):
-            return {fix(k): fix(x) for k, x in v.items()}
-        return v
+    """The request's JSON with every lone surrogate in its strings replaced by U+FFFD, for
+    every handler at once."""
+    from simulator.text import whole_characters
 
     try:
-        return json.dumps(fix(json.loads(body)), ensure_ascii=False).encode("utf-8")
+        return json.dumps(whole_characters(json.loads(body)), ensure_ascii=False).encode("utf-8")
     except ValueError:
         return body  # not JSON: Gradio answers it as it would
 
