@@ -248,5 +248,5 @@ def clean_input(text: str) -> str:
     encoder accepts) becomes U+FFFD, control and bidi-override characters are dropped, CRLF
     becomes LF. Everything else, emoji and markup included, is kept as typed (it is escaped
     where it is shown)."""
-    text = _LONE_SURROGATE.sub("\ufffd", text or "")
+    text = whole_characters(text or "")
     return _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

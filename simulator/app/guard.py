@@ -34,6 +34,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from simulator.text import whole_characters
+
 log = logging.getLogger("kasuhara.guard")
 
 MAX_FAILURES = 5  # per user name
@@ -88,8 +90,6 @@ _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 def _without_lone_surrogates(body: bytes) -> bytes:
     """The request's JSON with every lone surrogate in its strings replaced by U+FFFD, for
     every handler at once."""
-    from simulator.text import whole_characters
-
     try:
         return json.dumps(whole_characters(json.loads(body)), ensure_ascii=False).encode("utf-8")
     except ValueError:

@@ -332,6 +332,8 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
 
     resume_btn.click(resume, None, view, api_name="resume")
 
+    live = services.engine.voice_mode == "llm"  # an LLM speaks its line as it comes: streamed
+
     def on_send(
         text: str, sid: str | None, show_hints: bool, is_gentle: bool, request: gr.Request
     ) -> Iterator[list[Any]]:
@@ -355,7 +357,6 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
             fail(S.SESSION_ENDED)
         # the session read here is the one answered: it is not read again
         stream = services.reply_stream(user, sid, text, session=session)  # type: ignore[arg-type]
-        live = services.engine.voice_mode == "llm"
         try:
             if live:
                 # An LLM's line takes a while. The turn runs in its own thread from now (the
@@ -415,8 +416,7 @@ def build(services: Services, tabs: gr.Tabs, session_id: gr.State) -> dict[str, 
     send_inputs = [reply, session_id, hints_on, gentle]
     # Enter sends through this button (the page script: IME composition never sends, Shift+Enter
     # is a newline), so the text box itself has no submit of its own.
-    streamed = services.engine.voice_mode == "llm"
-    send.click(on_send if streamed else on_send_once, send_inputs, view, api_name="send")
+    send.click(on_send if live else on_send_once, send_inputs, view, api_name="send")
 
     def on_end(sid: str | None, request: gr.Request) -> list[Any]:
         user = current_user(services, request)
